@@ -1,0 +1,1 @@
+"""wifimon: the service. Domain, state, alerting, storage, availability, reports, HTTP, CLI, wiring."""

@@ -1,0 +1,381 @@
+"""Configuration: parse → validate → build. Unknown keys fail; every error names file, key path and line.
+
+Secrets (SNMP communities, v3 keys) never sit in the YAML: they come from an environment variable or a
+file, and the models keep them as ``SecretStr`` so they print as ``**********``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from collectors.types import Credentials, Target, V2cCredentials, V3Credentials
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError("must be 1-64 characters of letters, digits, '.', '_' or '-'")
+    return value
+
+
+Ident = Annotated[str, AfterValidator(_check_id)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(_Strict):
+    """Where a secret lives: ``env: NAME`` or ``file: path`` (relative to the config file)."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Secret":
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' or 'file'")
+        return self
+
+
+class CredentialSpec(_Strict):
+    version: Literal["2c", "3"]
+    community: Secret | None = None
+    user: str | None = None
+    auth_protocol: Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"] | None = None
+    auth_key: Secret | None = None
+    priv_protocol: Literal["des", "aes", "aes192", "aes256"] | None = None
+    priv_key: Secret | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "CredentialSpec":
+        if self.version == "2c" and self.community is None:
+            raise ValueError("SNMP v2c credentials need 'community'")
+        if self.version == "3":
+            if not self.user:
+                raise ValueError("SNMP v3 credentials need 'user'")
+            if (self.auth_protocol is None) != (self.auth_key is None):
+                raise ValueError("give both 'auth_protocol' and 'auth_key', or neither")
+            if (self.priv_protocol is None) != (self.priv_key is None):
+                raise ValueError("give both 'priv_protocol' and 'priv_key', or neither")
+            if self.priv_protocol and not self.auth_protocol:
+                raise ValueError("privacy ('priv_protocol') needs authentication ('auth_protocol')")
+        return self
+
+
+class SnmpSettings(_Strict):
+    timeout: float = Field(2.0, gt=0, le=60, description="seconds per attempt")
+    retries: int = Field(1, ge=0, le=10)
+
+
+class Weekly(_Strict):
+    """A weekly service window, e.g. a ferry's sailings: days and local start/end times."""
+
+    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...]
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Weekly":
+        if self.end <= self.start:
+            raise ValueError("'end' must be after 'start' (split a window that crosses midnight)")
+        return self
+
+
+class FlappingPolicy(_Strict):
+    transitions: int = Field(6, ge=2, description="state changes within 'window' that make an AP flapping")
+    window: float = Field(600, gt=0, description="seconds")
+
+
+class ServiceSettings(_Strict):
+    organisation: str = "wifimon"
+    timezone: str = "Asia/Seoul"
+    listen: str = Field("127.0.0.1:9810", description="host:port of /metrics, /healthz, /readyz")
+    store_url: str = Field("sqlite:///wifimon.db", description="SQLAlchemy URL; relative SQLite paths are relative to the working directory")
+    probe_interval: float = Field(15, gt=0, le=3600, description="seconds between liveness probes of an AP")
+    metrics_interval: float = Field(60, gt=0, le=3600, description="seconds between full polls of an AP")
+    spread: float = Field(0.8, ge=0, le=1, description="fraction of an interval a round is spread over")
+    confirm_failures: int = Field(3, ge=1, le=20, description="consecutive failed probes that confirm down")
+    recheck_interval: float = Field(5, gt=0, le=600, description="seconds between fast re-checks of a failing AP")
+    concurrency: int = Field(50, ge=1, le=1000, description="SNMP requests in flight")
+    snmp: SnmpSettings = SnmpSettings()
+    flapping: FlappingPolicy = FlappingPolicy()
+    rollup_interval: float = Field(300, gt=0, description="seconds between usage rollup writes")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+class Device(_Strict):
+    """An SNMP-managed device: an AP, or a site's uplink (PoE switch, LTE router)."""
+
+    id: Ident
+    address: str = Field(description="host or host:port (default port 161)")
+    profile: str = Field("auto", description="profile name, or 'auto' to pick from sysObjectID/sysDescr")
+    credentials: str
+    snmp: SnmpSettings | None = None
+    model: str = ""
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if sep and (not port.isdigit() or not 0 < int(port) < 65536):
+            raise ValueError("port must be 1-65535")
+        return v
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, sep, port = self.address.rpartition(":")
+        return (host, int(port)) if sep else (self.address, 161)
+
+
+class AccessPoint(Device):
+    ssids: tuple[str, ...] = ()
+
+
+Category = Literal[
+    "bus_stop", "park", "tourist_site", "market", "welfare", "rental_yard", "public_office",
+    "culture", "sports", "library", "port", "street", "school", "health", "ferry", "other",
+]
+
+
+class Site(_Strict):
+    id: Ident
+    name: str
+    category: Category
+    kind: Literal["land", "ferry"] = "land"
+    address: str = ""
+    district: str = ""
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    timetable: tuple[Weekly, ...] | None = Field(
+        None, description="service windows; absent means 24×7 (land sites)"
+    )
+    snmp: SnmpSettings | None = Field(None, description="overrides for every device of the site (LTE: longer)")
+    uplink: Device | None = None
+    aps: tuple[AccessPoint, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ferry_has_timetable(self) -> "Site":
+        if self.kind == "ferry" and not self.timetable:
+            raise ValueError("a ferry site needs a 'timetable'")
+        return self
+
+
+class Config(_Strict):
+    service: ServiceSettings = ServiceSettings()
+    credentials: dict[Ident, CredentialSpec] = {}
+    profile_dirs: tuple[Path, ...] = ()
+    sites: tuple[Site, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> "Config":
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for si, site in enumerate(self.sites):
+            for key, other in ((site.id, f"sites[{si}]"),):
+                if key in seen:
+                    problems.append(f"{other}.id: duplicate site id {key!r} (also {seen[key]})")
+                seen[key] = other
+            devices = [(f"sites[{si}].aps[{ai}]", ap) for ai, ap in enumerate(site.aps)]
+            if site.uplink:
+                devices.append((f"sites[{si}].uplink", site.uplink))
+            for where, dev in devices:
+                if dev.id in seen:
+                    problems.append(f"{where}.id: duplicate id {dev.id!r} (also {seen[dev.id]})")
+                seen[dev.id] = where
+                if dev.credentials not in self.credentials:
+                    problems.append(f"{where}.credentials: no credentials named {dev.credentials!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+# ---------------------------------------------------------------------------------------------------
+# Loading, with every error located.
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used. ``problems`` lists every error, each with its location."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _line_index(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map every key path in a YAML document to its 1-based line."""
+    lines = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            sub = path + (k.value,)
+            lines.update(_line_index(v, sub))
+            lines[sub] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            lines.update(_line_index(v, path + (i,)))
+    return lines
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _located(path: Path, loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> str:
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    line = lines.get(probe)
+    return f"{path}:{line}" if line else str(path)
+
+
+def _loc_from_message(msg: str) -> list[tuple[tuple[Any, ...], str]]:
+    """Cross-reference errors come back as one message 'sites[0].aps[1].credentials: …; …'."""
+    out = []
+    for part in msg.split("; "):
+        where, _, text = part.partition(": ")
+        loc: list[Any] = []
+        for token in re.findall(r"[A-Za-z_]+|\[\d+\]", where):
+            loc.append(int(token[1:-1]) if token.startswith("[") else token)
+        out.append((tuple(loc), text))
+    return out
+
+
+def parse_config(path: Path) -> Config:
+    """Read and validate one config file; raise ConfigError with every problem at once."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError([f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}:1: the top level must be a mapping of keys"])
+    lines = _line_index(node) if node is not None else {}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {loc[-1]!r}"
+            if err["type"] == "value_error" and ("duplicate" in msg or "no credentials named" in msg):
+                for sub_loc, text in _loc_from_message(msg.removeprefix("Value error, ")):
+                    full = loc + sub_loc
+                    problems.append(f"{_located(path, full, lines)}: {_dotted(full)}: {text}")
+                continue
+            msg = msg.removeprefix("Value error, ")
+            problems.append(f"{_located(path, loc, lines)}: {_dotted(loc)}: {msg}")
+        raise ConfigError(problems) from None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Building: from validated config to what the collectors need.
+
+
+def read_secret(secret: Secret, base: Path, where: str) -> str:
+    """Resolve a secret; errors say which key wanted it and where we looked, never the value."""
+    if secret.env is not None:
+        value = os.environ.get(secret.env)
+        if value is None:
+            raise ConfigError([f"{where}: environment variable {secret.env} is not set"])
+        return value
+    assert secret.file is not None
+    file = secret.file if secret.file.is_absolute() else base / secret.file
+    try:
+        return file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot read secret file {file}: {exc.strerror}"]) from None
+
+
+def build_credentials(config: Config, base: Path) -> dict[str, Credentials]:
+    out: dict[str, Credentials] = {}
+    problems: list[str] = []
+    for name, spec in config.credentials.items():
+        where = f"credentials.{name}"
+        try:
+            if spec.version == "2c":
+                assert spec.community is not None
+                out[name] = V2cCredentials(read_secret(spec.community, base, f"{where}.community"))
+            else:
+                out[name] = V3Credentials(
+                    user=spec.user or "",
+                    auth_protocol=spec.auth_protocol,
+                    auth_key=read_secret(spec.auth_key, base, f"{where}.auth_key") if spec.auth_key else None,
+                    priv_protocol=spec.priv_protocol,
+                    priv_key=read_secret(spec.priv_key, base, f"{where}.priv_key") if spec.priv_key else None,
+                )
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config with its secrets resolved: what the composition root builds from."""
+
+    path: Path
+    config: Config
+    credentials: dict[str, Credentials]
+
+    def target(self, site: Site, device: Device) -> Target:
+        snmp = device.snmp or site.snmp or self.config.service.snmp
+        host, port = device.host_port
+        return Target(
+            key=device.id, host=host, port=port, credentials=self.credentials[device.credentials],
+            timeout=snmp.timeout, retries=snmp.retries,
+        )
+
+
+def load_config(path: Path) -> LoadedConfig:
+    config = parse_config(path)
+    return LoadedConfig(path=path, config=config, credentials=build_credentials(config, path.parent))
