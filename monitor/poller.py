@@ -1,0 +1,385 @@
+"""The polling runtime: runs probe and metrics rounds through an SnmpClient, folds each outcome into the
+pure state machine, hands transitions to a sink (the store) and publishes immutable snapshots.
+
+Single-threaded on the asyncio loop; only ``snapshot()`` is read from other threads, and it returns
+an immutable object swapped in one assignment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass, field, replace
+from typing import Awaitable, Callable, Protocol
+from zoneinfo import ZoneInfo
+
+from collectors.profile import Profile, identify
+from collectors.types import ClientCount, PollResult, ProbeResult, RadioStats, SnmpClient, Target
+from monitor.calendar import in_service
+from monitor.config import Device, LoadedConfig, Site
+from monitor.counters import Uptime, advance_uptime, counter_delta
+from monitor.domain import ApStatus, Event, EventKind, Reason, Scope, SiteStatus, Transition
+from monitor.metrics import ServiceMetrics
+from monitor.snapshot import ApView, SiteView, Snapshot, UplinkView
+from monitor.state import DeviceTrack, Mode, Policy, SiteTrack, observe, roll_up, set_mode, update_site
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES_PER_SECOND = 1.25e9  # 10 Gbit/s: anything faster between two polls is a counter reset
+
+
+class Sink(Protocol):
+    """Where decisions go to be kept (the store, through its writer thread)."""
+
+    def transitions(self, transitions: list[Transition]) -> None: ...
+
+    def events(self, events: list[Event]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One SNMP device to watch: an AP or a site's uplink."""
+
+    site: Site
+    device: Device
+    target: Target
+    scope: Scope
+
+    @property
+    def id(self) -> str:
+        return self.device.id
+
+
+@dataclass
+class DeviceData:
+    """Readings of one device, owned and mutated by the poller alone."""
+
+    profile: str
+    model: str = ""
+    probes: int = 0
+    probe_failures: int = 0
+    probe_duration: float | None = None
+    uptime: Uptime | None = None
+    reboots: int = 0
+    last_poll_at: float | None = None
+    clients: tuple[ClientCount, ...] = ()
+    radios: tuple[RadioStats, ...] = ()
+    cpu_ratio: float | None = None
+    rx_total: int | None = None
+    tx_total: int | None = None
+    raw: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    counters_boot_at: float | None = None
+    counters_at: float | None = None
+
+
+def _spread_key(entity: str) -> str:
+    return hashlib.blake2b(entity.encode(), digest_size=8).hexdigest()
+
+
+class Poller:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        client: SnmpClient,
+        profiles: dict[str, Profile],
+        sink: Sink,
+        metrics: ServiceMetrics,
+        clock: Callable[[], float] = time.time,
+        maintenance: Callable[[Site, float], bool] = lambda site, now: False,
+    ):
+        cfg = loaded.config.service
+        self._cfg = cfg
+        self._client = client
+        self._profiles = profiles
+        self._sink = sink
+        self._metrics = metrics
+        self._clock = clock
+        self._maintenance = maintenance
+        self._tz = ZoneInfo(cfg.timezone)
+        self._policy = Policy(cfg.confirm_failures, cfg.flapping.transitions, cfg.flapping.window)
+        self._sites = {s.id: s for s in loaded.config.sites}
+        self._entries: dict[str, Entry] = {}
+        for site in loaded.config.sites:
+            for ap in site.aps:
+                self._entries[ap.id] = Entry(site, ap, loaded.target(site, ap), Scope.AP)
+            if site.uplink:
+                self._entries[site.uplink.id] = Entry(site, site.uplink, loaded.target(site, site.uplink), Scope.UPLINK)
+        self._order = sorted(self._entries, key=_spread_key)
+        self.tracks: dict[str, DeviceTrack] = {
+            e.id: DeviceTrack(e.id, e.site.id, e.scope) for e in self._entries.values()
+        }
+        self.site_tracks: dict[str, SiteTrack] = {sid: SiteTrack(sid) for sid in self._sites}
+        self._modes: dict[str, Mode] = {sid: "active" for sid in self._sites}
+        self._data: dict[str, DeviceData] = {e.id: DeviceData(profile=e.device.profile, model=e.device.model)
+                                             for e in self._entries.values()}
+        self._rechecks: dict[str, asyncio.Task[None]] = {}
+        self._snapshot = Snapshot(taken_at=0.0, sites=())
+        self._dirty = True
+        self.first_probe_round_done = False
+        metrics.aps_configured.set(sum(e.scope == Scope.AP for e in self._entries.values()))  # type: ignore[union-attr]
+
+    # -- start-up ---------------------------------------------------------------------------------
+
+    def restore(self, last: dict[tuple[str, str], tuple[str, float, str | None]]) -> None:
+        """Start from the states the store had: an outage open before a restart stays open."""
+        for entity, track in self.tracks.items():
+            saved = last.get((track.scope.value, entity))
+            if not saved:
+                continue
+            state, since, reason = saved
+            if state == ApStatus.DOWN:
+                self.tracks[entity] = replace(track, status=ApStatus.DOWN, since=since,
+                                              reason=Reason(reason) if reason else None,
+                                              failures=self._policy.confirm_failures)
+            elif state == ApStatus.UP:
+                self.tracks[entity] = replace(track, status=ApStatus.UP, since=since)
+        for sid, st in self.site_tracks.items():
+            saved = last.get((Scope.SITE.value, sid))
+            if saved and saved[0] in (SiteStatus.DOWN, SiteStatus.UP, SiteStatus.DEGRADED):
+                self.site_tracks[sid] = SiteTrack(sid, SiteStatus(saved[0]), saved[1],
+                                                  Reason(saved[2]) if saved[2] else None)
+        self._dirty = True
+
+    async def register(self) -> None:
+        await self._client.register([e.target for e in self._entries.values()])
+
+    # -- rounds -----------------------------------------------------------------------------------
+
+    async def probe_round(self) -> None:
+        """Probe every device once, spread over the probe interval; skip those being re-checked."""
+        self._apply_modes(self._clock())
+        due = [self._entries[k] for k in self._order if k not in self._rechecks]
+        await self._round("probe", self._cfg.probe_interval, due, self._probe_entry)
+        self.first_probe_round_done = True
+        self._dirty = True
+
+    async def metrics_round(self) -> None:
+        """Full poll of every AP that is up or not yet known; down ones are left to the probes."""
+        due = [self._entries[k] for k in self._order
+               if self._entries[k].scope == Scope.AP and self.tracks[k].status in (ApStatus.UP, ApStatus.UNKNOWN)
+               and self.tracks[k].mode == "active"]
+        await self._round("metrics", self._cfg.metrics_interval, due, self._poll_entry)
+
+    async def _round(self, name: str, interval: float, entries: list[Entry],
+                     fn: Callable[[Entry], Awaitable[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        width = interval * self._cfg.spread / max(len(entries), 1)
+
+        async def one(i: int, entry: Entry) -> None:
+            await asyncio.sleep(max(0.0, start + i * width - loop.time()))
+            try:
+                await fn(entry)
+            except Exception:  # one broken device or bug must not end the round for the others
+                log.exception("device_round_failed round=%s device=%s", name, entry.id)
+
+        async with asyncio.TaskGroup() as tg:
+            for i, entry in enumerate(entries):
+                tg.create_task(one(i, entry))
+        took = loop.time() - start
+        m = self._metrics
+        m.round_duration.labels(name).observe(took)  # type: ignore[union-attr]
+        m.rounds.labels(name).inc()  # type: ignore[union-attr]
+        m.last_round.labels(name).set(self._clock())  # type: ignore[union-attr]
+        if took > interval:
+            m.round_overruns.labels(name).inc()  # type: ignore[union-attr]
+            log.warning("round_overrun round=%s took=%.1fs interval=%.0fs devices=%d", name, took, interval, len(entries))
+        log.debug("round_done round=%s took=%.2fs devices=%d", name, took, len(entries))
+
+    async def probe_now(self, entity: str) -> None:
+        """An immediate out-of-round probe (a trap said something happened)."""
+        if entity in self._entries and entity not in self._rechecks:
+            await self._probe_entry(self._entries[entity])
+
+    # -- one device -------------------------------------------------------------------------------
+
+    async def _probe_entry(self, entry: Entry) -> None:
+        if self.tracks[entry.id].mode != "active":
+            return
+        result = await self._client.probe(entry.target)
+        self._count("probe", result.error)
+        data = self._data[entry.id]
+        data.probes += 1
+        data.probe_duration = result.duration
+        if result.ok:
+            if result.uptime_ticks is not None:
+                self._uptime(entry, data, result.uptime_ticks, result.started_at + result.duration)
+        else:
+            data.probe_failures += 1
+            log.debug("probe_failed device=%s kind=%s detail=%s", entry.id, result.error, result.detail)
+        self._observe(entry, result)
+
+    async def _poll_entry(self, entry: Entry) -> None:
+        data = self._data[entry.id]
+        profile = self._profiles.get(data.profile, self._profiles["generic"])  # "auto": generic until identified
+        result = await self._client.poll(entry.target, profile)
+        self._count("poll", result.error)
+        if result.ok and data.profile == "auto":
+            found = identify(self._profiles, result.sys_object_id or "", result.sys_descr or "")
+            log.info("profile_identified device=%s profile=%s", entry.id, found.name)
+            data.profile = found.name
+            if found is not profile:
+                profile, result = found, await self._client.poll(entry.target, found)
+                self._count("poll", result.error)
+        if result.ok:
+            self._absorb_poll(entry, data, profile, result)
+        else:
+            log.debug("poll_failed device=%s kind=%s detail=%s", entry.id, result.error, result.detail)
+        self._observe(entry, result)  # a failed poll is evidence too: it starts the re-checks
+
+    def _absorb_poll(self, entry: Entry, data: DeviceData, profile: Profile, result: PollResult) -> None:
+        at = result.started_at + result.duration
+        if result.uptime_ticks is not None:
+            self._uptime(entry, data, result.uptime_ticks, at)
+        data.last_poll_at = at
+        data.clients = result.clients
+        data.radios = result.radios
+        data.cpu_ratio = result.cpu_ratio
+        if not data.model and result.sys_descr:
+            data.model = result.sys_descr.split()[0][:40]
+        if profile.interfaces and result.interfaces:
+            self._traffic(entry, data, profile, result, at)
+
+    def _uptime(self, entry: Entry, data: DeviceData, ticks: int, at: float) -> None:
+        data.uptime, rebooted = advance_uptime(data.uptime, ticks, at)
+        if rebooted:
+            data.reboots += 1
+            log.info("device_rebooted device=%s uptime=%.0fs", entry.id, data.uptime.seconds)
+            self._sink.events([Event(EventKind.REBOOT, entry.id, entry.site.id, data.uptime.boot_at,
+                                     f"uptime back to {data.uptime.seconds:.0f} s")])
+
+    def _traffic(self, entry: Entry, data: DeviceData, profile: Profile, result: PollResult, at: float) -> None:
+        assert profile.interfaces is not None
+        pattern = re.compile(profile.interfaces.uplink)
+        chosen = [i for i in result.interfaces if pattern.search(i.name)] or [
+            i for i in result.interfaces if i.name != "lo"]
+        boot_at = data.uptime.boot_at if data.uptime else None
+        rebooted = (boot_at is not None and data.counters_boot_at is not None
+                    and abs(boot_at - data.counters_boot_at) > 30.0)
+        elapsed = at - data.counters_at if data.counters_at else 0.0
+        rx_sum = tx_sum = 0
+        reset = False
+        for iface in chosen:
+            prev_rx, prev_tx = data.raw.get(iface.index, (None, None))
+            if iface.in_octets is not None:
+                d, r = counter_delta(prev_rx, iface.in_octets, iface.counter_bits, elapsed, rebooted, MAX_BYTES_PER_SECOND)
+                rx_sum, reset = rx_sum + d, reset or r
+            if iface.out_octets is not None:
+                d, r = counter_delta(prev_tx, iface.out_octets, iface.counter_bits, elapsed, rebooted, MAX_BYTES_PER_SECOND)
+                tx_sum, reset = tx_sum + d, reset or r
+            data.raw[iface.index] = (iface.in_octets, iface.out_octets)
+        if reset:
+            self._sink.events([Event(EventKind.COUNTER_RESET, entry.id, entry.site.id, at, "octet counter discontinuity")])
+        data.rx_total = (data.rx_total or 0) + rx_sum
+        data.tx_total = (data.tx_total or 0) + tx_sum
+        data.counters_boot_at, data.counters_at = boot_at, at
+
+    def _observe(self, entry: Entry, result: ProbeResult | PollResult) -> None:
+        at = result.started_at
+        track, transitions, events = observe(self.tracks[entry.id], result.ok, at, self._policy,
+                                             result.error.value if result.error else None, result.detail)
+        self.tracks[entry.id] = track
+        if transitions:
+            t = transitions[0]
+            log.info("device_state device=%s site=%s old=%s new=%s reason=%s detail=%s",
+                     entry.id, entry.site.id, t.old, t.new, t.reason, t.detail)
+        self._emit(transitions, events)
+        self._recompute_site(entry.site, max(at, self._clock()))
+        if track.confirming:
+            self._schedule_recheck(entry)
+        self._dirty = True
+
+    def _schedule_recheck(self, entry: Entry) -> None:
+        if entry.id in self._rechecks:
+            return
+
+        async def recheck() -> None:
+            try:
+                await asyncio.sleep(self._cfg.recheck_interval)
+            finally:
+                del self._rechecks[entry.id]  # the probe below re-arms it if the device still fails
+            await self._probe_entry(entry)
+
+        self._rechecks[entry.id] = asyncio.get_running_loop().create_task(recheck(), name=f"recheck-{entry.id}")
+
+    # -- sites ------------------------------------------------------------------------------------
+
+    def _apply_modes(self, now: float) -> None:
+        for sid, site in self._sites.items():
+            mode: Mode = ("maintenance" if self._maintenance(site, now)
+                          else "active" if in_service(site, now, self._tz) else "out_of_service")
+            if mode == self._modes[sid]:
+                continue
+            self._modes[sid] = mode
+            log.info("site_mode site=%s mode=%s", sid, mode)
+            for entry in self._entries.values():
+                if entry.site.id == sid:
+                    track, transitions, events = set_mode(self.tracks[entry.id], mode, now, self._policy)
+                    self.tracks[entry.id] = track
+                    self._emit(transitions, events)
+            self._recompute_site(site, now)
+
+    def _recompute_site(self, site: Site, now: float) -> None:
+        aps = [self.tracks[a.id] for a in site.aps]
+        uplink = self.tracks[site.uplink.id] if site.uplink else None
+        status, reason, since = roll_up(aps, uplink, self._modes[site.id])
+        track, transitions = update_site(self.site_tracks[site.id], status, reason, since, now)
+        self.site_tracks[site.id] = track
+        if transitions:
+            t = transitions[0]
+            log.info("site_state site=%s old=%s new=%s reason=%s", site.id, t.old, t.new, t.reason)
+        self._emit(transitions, [])
+
+    def _emit(self, transitions: list[Transition], events: list[Event]) -> None:
+        if transitions:
+            self._sink.transitions(transitions)
+        if events:
+            self._sink.events(events)
+
+    def _count(self, op: str, error: object) -> None:
+        self._metrics.snmp_requests.labels(op).inc()  # type: ignore[union-attr]
+        if error is not None:
+            self._metrics.snmp_errors.labels(op, str(error)).inc()  # type: ignore[union-attr]
+
+    # -- snapshot ---------------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Rebuild the snapshot if anything changed since the last one."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        now = self._clock()
+        views = []
+        for sid, site in self._sites.items():
+            st = self.site_tracks[sid]
+            aps = tuple(self._ap_view(self._entries[a.id]) for a in site.aps)
+            uplink = None
+            if site.uplink:
+                u = self.tracks[site.uplink.id]
+                uplink = UplinkView(u.entity, u.status, self._data[u.entity].probe_duration)
+            views.append(SiteView(site, st.status, st.since, st.reason, self._modes[sid] != "out_of_service",
+                                  uplink, aps))
+        self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done)
+
+    def _ap_view(self, entry: Entry) -> ApView:
+        t, d = self.tracks[entry.id], self._data[entry.id]
+        return ApView(
+            ap=entry.id, site=entry.site.id, address=entry.device.address, profile=d.profile, model=d.model,
+            status=t.status, since=t.since, reason=t.reason, probe_duration=d.probe_duration,
+            last_success_at=t.last_success_at, probes=d.probes, probe_failures=d.probe_failures,
+            uptime_seconds=d.uptime.seconds + (self._clock() - d.uptime.at) if d.uptime else None,
+            clients=d.clients, rx_bytes=d.rx_total, tx_bytes=d.tx_total, reboots=d.reboots,
+            cpu_ratio=d.cpu_ratio, radios=d.radios, last_poll_at=d.last_poll_at,
+        )
+
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    async def close(self) -> None:
+        tasks = list(self._rechecks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
