@@ -1,0 +1,186 @@
+"""The composition root: builds every object from the config and runs them until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version as pkg_version
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
+
+from collectors.profile import Profile, load_profiles
+from collectors.snmp import PysnmpClient
+from monitor.config import ConfigError, LoadedConfig
+from monitor.domain import Event, Transition
+from monitor.metrics import FleetCollector, ServiceMetrics
+from monitor.poller import Poller
+from monitor.http import HttpServer
+from monitor.store import Store
+from monitor.store_writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+PUBLISH_SECONDS = 0.5
+
+
+def wifimon_version() -> str:
+    try:
+        return pkg_version("wifimon")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def check_profiles(loaded: LoadedConfig, profiles: dict[str, Profile]) -> None:
+    """Every device names a known profile (or 'auto'); all unknown names are reported at once."""
+    problems = []
+    for si, site in enumerate(loaded.config.sites):
+        devices = [(f"sites[{si}].aps[{ai}]", ap) for ai, ap in enumerate(site.aps)]
+        if site.uplink:
+            devices.append((f"sites[{si}].uplink", site.uplink))
+        for where, dev in devices:
+            if dev.profile != "auto" and dev.profile not in profiles:
+                problems.append(f"{loaded.path}: {where}.profile: unknown profile {dev.profile!r}"
+                                f" (known: {', '.join(sorted(profiles))}, auto)")
+    if problems:
+        raise ConfigError(problems)
+
+
+def resolve_profiles(loaded: LoadedConfig) -> dict[str, Profile]:
+    base = loaded.path.parent
+    dirs = [d if d.is_absolute() else base / d for d in loaded.config.profile_dirs]
+    profiles = load_profiles(*dirs)
+    check_profiles(loaded, profiles)
+    return profiles
+
+
+@dataclass
+class StoreSink:
+    """Sends the poller's decisions to the store through the writer thread, in order."""
+
+    writer: StoreWriter
+    store: Store
+    run_id: int
+
+    def transitions(self, transitions: list[Transition]) -> None:
+        self.writer.submit(self.store.record_transitions, transitions, self.run_id)
+
+    def events(self, events: list[Event]) -> None:
+        self.writer.submit(self.store.record_events, events, self.run_id)
+
+
+def _rcvbuf_errors() -> int | None:
+    """The kernel's UDP RcvbufErrors: replies dropped because the socket buffer was full."""
+    try:
+        with open("/proc/net/snmp", encoding="ascii") as fh:
+            rows = [line.split() for line in fh if line.startswith("Udp:")]
+        return int(rows[1][rows[0].index("RcvbufErrors")])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Service:
+    """wifimon running: poller, scheduler, store writer and HTTP server."""
+
+    def __init__(self, loaded: LoadedConfig):
+        self.loaded = loaded
+        self.cfg = loaded.config.service
+        self.profiles = resolve_profiles(loaded)
+        self.registry = CollectorRegistry()
+        self.metrics = ServiceMetrics(self.registry, wifimon_version())
+        self.store = Store(self.cfg.store_url)
+        self.metrics_url = ""
+        self._rcvbuf_seen = _rcvbuf_errors()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.to_thread(self.store.migrate)
+        now = time.time()
+        run_id = await asyncio.to_thread(self.store.start_run, now)
+        last = await asyncio.to_thread(self.store.last_states)
+        writer = StoreWriter(self.store, on_write=self.metrics.store_write.observe,  # type: ignore[union-attr]
+                             on_error=self.metrics.store_errors.inc)  # type: ignore[union-attr]
+        client = PysnmpClient(max_in_flight=self.cfg.concurrency)
+        poller = Poller(self.loaded, client, self.profiles, StoreSink(writer, self.store, run_id), self.metrics)
+        poller.restore(last)
+        await poller.register()
+        self.registry.register(FleetCollector(poller.snapshot))
+
+        async def ready() -> tuple[bool, str]:
+            if not poller.first_probe_round_done:
+                return False, "first probe round not done"
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self.store.check), 5.0)
+            except Exception as exc:  # whatever the driver raises, /readyz says it
+                return False, f"store unreachable: {exc}"
+            return True, "ready"
+
+        http = HttpServer(self.registry, poller.snapshot, ready)
+        host, _, port = self.cfg.listen.rpartition(":")
+        bound = await http.start(host, int(port))
+        self.metrics_url = f"http://{host}:{bound}/metrics"
+
+        scheduler = AsyncIOScheduler()
+        scheduler.add_listener(self._on_missed, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        start = now
+        common = dict(max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(poller.probe_round, "interval", seconds=self.cfg.probe_interval, id="probe",
+                          next_run_time=_dt(start + 0.5), **common)
+        scheduler.add_job(poller.metrics_round, "interval", seconds=self.cfg.metrics_interval, id="metrics",
+                          next_run_time=_dt(start + 3.0), **common)
+        scheduler.add_job(lambda: writer.submit(self.store.heartbeat, run_id, time.time()), "interval",
+                          seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
+        scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
+        scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
+                          args=[writer], **common)
+        scheduler.start()
+        log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
+                 self.metrics_url, self.store.safe_url)
+        print(f"wifimon: polling {len(poller.tracks)} devices; metrics at {self.metrics_url}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            log.info("service_stopping run=%s", run_id)
+            scheduler.shutdown(wait=False)
+            await poller.close()
+            await client.close()
+            writer.submit(self.store.stop_run, run_id, time.time())
+            await asyncio.to_thread(writer.close, 10.0)
+            await http.close()
+            log.info("service_stopped run=%s", run_id)
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        if event.job_id in ("probe", "metrics"):
+            self.metrics.round_overruns.labels(event.job_id).inc()  # type: ignore[union-attr]
+            log.warning("round_skipped round=%s reason=previous_still_running", event.job_id)
+
+    def _housekeeping(self, writer: StoreWriter) -> None:
+        self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
+        seen = _rcvbuf_errors()
+        if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
+            self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]
+        self._rcvbuf_seen = seen
+
+
+def _dt(ts: float):  # noqa: ANN202 - APScheduler wants an aware datetime
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+def serve(loaded: LoadedConfig) -> None:
+    """Run until SIGINT or SIGTERM; shut down cleanly."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Service(loaded).run(stop)
+
+    asyncio.run(main())

@@ -1,0 +1,165 @@
+"""The ``wifimon`` command line. English output; exit code 0 on success, 1 on a user error, 2 on usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from monitor.config import ConfigError, load_config, parse_config
+
+log = logging.getLogger("monitor.cli")
+
+DEFAULT_CONFIGS = (Path("config/wifimon.yaml"), Path("config/demo/wifimon.yaml"))
+
+
+def default_config() -> Path:
+    """$WIFIMON_CONFIG, else config/wifimon.yaml, else the demo config (relative to the working dir)."""
+    env = os.environ.get("WIFIMON_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in DEFAULT_CONFIGS:
+        if candidate.exists():
+            return candidate
+    return DEFAULT_CONFIGS[0]
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", type=Path, default=None,
+                   help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from monitor.app import resolve_profiles
+
+    path = args.config or default_config()
+    try:
+        loaded = load_config(path)
+        resolve_profiles(loaded)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    cfg = loaded.config
+    aps = sum(len(s.aps) for s in cfg.sites)
+    print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.app import serve
+    from monitor.store import StoreError
+
+    path = args.config or default_config()
+    try:
+        loaded = load_config(path)
+        serve(loaded)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"wifimon: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S") if ts else "-"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    path = args.config or default_config()
+    try:
+        cfg = parse_config(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    host, _, port = cfg.service.listen.rpartition(":")
+    url = f"http://{host}:{port}/api/status"
+    try:
+        doc = httpx.get(url, timeout=5.0).raise_for_status().json()
+    except httpx.HTTPError as exc:
+        print(f"wifimon status: cannot reach the running service at {url} ({exc.__class__.__name__}: {exc}); "
+              "is `wifimon run` running with this config?", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return 0
+    sites = doc["sites"]
+    counts: dict[str, int] = {}
+    for s in sites:
+        counts[s["state"]] = counts.get(s["state"], 0) + 1
+    print("sites: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    shown = [s for s in sites if args.all or s["state"] != "up"]
+    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<15} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  LAST POLL       NAME")
+    for s in shown:
+        for i, a in enumerate(s["aps"]):
+            head = (f"{s['id']:<16} {s['state']:<15} {_when(s['since']):<15}" if i == 0 else " " * 48)
+            print(f"{head} {a['id']:<20} {a['state']:<15} {a['clients']:>7}  {_when(a['last_poll']):<15} "
+                  f"{s['name'] if i == 0 else ''}")
+    if not args.all:
+        print(f"({len(sites) - len(shown)} sites up not shown; --all shows every site)")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from simulator.control import send_fault
+
+    try:
+        for spec in args.fault:
+            affected = send_fault(spec, control=args.control)
+            print(f"{spec}: applied to {len(affected)} agent(s): {', '.join(affected)}")
+    except Exception as exc:  # the control client's errors already say which address and what
+        print(f"wifimon simulate: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wifimon", description="Monitoring for public Wi-Fi.")
+    parser.add_argument("--log-level", default=os.environ.get("WIFIMON_LOG_LEVEL", "INFO"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="poll the fleet, serve /metrics, keep history")
+    _config_arg(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-config", help="validate a config file; print every problem with its location")
+    _config_arg(p)
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("status", help="sites and APs: state, since when, clients, last poll")
+    _config_arg(p)
+    p.add_argument("--all", action="store_true", help="list every site, not only those not up")
+    p.add_argument("--json", action="store_true", help="print the raw JSON document")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("simulate", help="change the behaviour of the running simulated fleet")
+    p.add_argument("--fault", action="append", required=True, metavar="ID=FAULT",
+                   help="site or AP id = down|up|slow|reboot|garbage (repeatable)")
+    p.add_argument("--control", default=os.environ.get("WIFIMON_SIM_CONTROL", "127.0.0.1:9169"),
+                   help="the simulator's control address")
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
