@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, Protocol, Sequence, TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from collectors.profile import Profile
@@ -138,6 +139,6 @@ class SnmpClient(Protocol):
 
     async def probe(self, target: Target) -> ProbeResult: ...
 
-    async def poll(self, target: Target, profile: "Profile") -> PollResult: ...
+    async def poll(self, target: Target, profile: Profile) -> PollResult: ...
 
     async def close(self) -> None: ...

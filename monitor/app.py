@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import time
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version as pkg_version
+from datetime import UTC
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as pkg_version
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from collectors.snmp import PysnmpClient
 from prometheus_client import CollectorRegistry
 
 from collectors.profile import Profile, load_profiles
-from collectors.snmp import PysnmpClient
 from monitor.config import ConfigError, LoadedConfig
 from monitor.domain import Event, Transition
+from monitor.http import HttpServer
 from monitor.metrics import FleetCollector, ServiceMetrics
 from monitor.poller import Poller
-from monitor.http import HttpServer
 from monitor.store import Store
 from monitor.store_writer import StoreWriter
 
@@ -167,10 +168,10 @@ class Service:
         self._rcvbuf_seen = seen
 
 
-def _dt(ts: float):  # noqa: ANN202 - APScheduler wants an aware datetime
-    from datetime import datetime, timezone
+def _dt(ts: float):
+    from datetime import datetime
 
-    return datetime.fromtimestamp(ts, timezone.utc)
+    return datetime.fromtimestamp(ts, UTC)
 
 
 def serve(loaded: LoadedConfig) -> None:

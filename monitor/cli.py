@@ -7,9 +7,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -124,6 +124,49 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the simulated fleet in a child process, then the monitor in this one; Ctrl-C stops both."""
+    import subprocess
+    import time
+
+    from monitor.app import serve
+
+    path = args.config or DEFAULT_CONFIGS[1]
+    try:
+        loaded = load_config(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--config", str(path), "--control", args.control],
+        stdout=subprocess.PIPE, text=True, bufsize=1,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        assert sim.stdout is not None
+        for line in sim.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("simulator: serving") or time.monotonic() > deadline:
+                break
+        if sim.poll() is not None:
+            print(f"wifimon demo: the simulator exited with code {sim.returncode}", file=sys.stderr)
+            return 1
+        host, _, port = loaded.config.service.listen.rpartition(":")
+        print(f"wifimon demo: metrics  http://{host}:{port}/metrics", flush=True)
+        print(f"wifimon demo: status   {sys.argv[0]} status {path}", flush=True)
+        print(f"wifimon demo: faults   {sys.argv[0]} simulate --fault <site-or-ap>=down|up|slow|reboot|garbage",
+              flush=True)
+        serve(loaded)
+    finally:
+        if sim.poll() is None:
+            sim.terminate()
+            try:
+                sim.wait(10)
+            except subprocess.TimeoutExpired:
+                sim.kill()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wifimon", description="Monitoring for public Wi-Fi.")
     parser.add_argument("--log-level", default=os.environ.get("WIFIMON_LOG_LEVEL", "INFO"),
@@ -143,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="list every site, not only those not up")
     p.add_argument("--json", action="store_true", help="print the raw JSON document")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("demo", help="run the simulated fleet and the monitor together (make demo)")
+    _config_arg(p)
+    p.add_argument("--control", default="127.0.0.1:9169", help="the simulator's control address")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("simulate", help="change the behaviour of the running simulated fleet")
     p.add_argument("--fault", action="append", required=True, metavar="ID=FAULT",

@@ -19,7 +19,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -50,7 +49,7 @@ class Secret(_Strict):
     file: Path | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Secret":
+    def _one_source(self) -> Secret:
         if (self.env is None) == (self.file is None):
             raise ValueError("give exactly one of 'env' or 'file'")
         return self
@@ -66,7 +65,7 @@ class CredentialSpec(_Strict):
     priv_key: Secret | None = None
 
     @model_validator(mode="after")
-    def _complete(self) -> "CredentialSpec":
+    def _complete(self) -> CredentialSpec:
         if self.version == "2c" and self.community is None:
             raise ValueError("SNMP v2c credentials need 'community'")
         if self.version == "3":
@@ -94,7 +93,7 @@ class Weekly(_Strict):
     end: time
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Weekly":
+    def _ordered(self) -> Weekly:
         if self.end <= self.start:
             raise ValueError("'end' must be after 'start' (split a window that crosses midnight)")
         return self
@@ -191,7 +190,7 @@ class Site(_Strict):
     aps: tuple[AccessPoint, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _ferry_has_timetable(self) -> "Site":
+    def _ferry_has_timetable(self) -> Site:
         if self.kind == "ferry" and not self.timetable:
             raise ValueError("a ferry site needs a 'timetable'")
         return self
@@ -203,27 +202,34 @@ class Config(_Strict):
     profile_dirs: tuple[Path, ...] = ()
     sites: tuple[Site, ...] = ()
 
-    @model_validator(mode="after")
-    def _references(self) -> "Config":
-        problems: list[str] = []
-        seen: dict[str, str] = {}
-        for si, site in enumerate(self.sites):
-            for key, other in ((site.id, f"sites[{si}]"),):
-                if key in seen:
-                    problems.append(f"{other}.id: duplicate site id {key!r} (also {seen[key]})")
-                seen[key] = other
-            devices = [(f"sites[{si}].aps[{ai}]", ap) for ai, ap in enumerate(site.aps)]
-            if site.uplink:
-                devices.append((f"sites[{si}].uplink", site.uplink))
-            for where, dev in devices:
-                if dev.id in seen:
-                    problems.append(f"{where}.id: duplicate id {dev.id!r} (also {seen[dev.id]})")
-                seen[dev.id] = where
-                if dev.credentials not in self.credentials:
-                    problems.append(f"{where}.credentials: no credentials named {dev.credentials!r}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+
+def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    """Checks across keys (unique ids, credentials that exist), run on the raw data so they are
+    reported together with the per-field errors rather than only once those are fixed."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    creds = data.get("credentials") if isinstance(data.get("credentials"), dict) else {}
+    seen: dict[str, str] = {}
+    sites = data.get("sites") if isinstance(data.get("sites"), list) else []
+    for si, site in enumerate(sites):
+        if not isinstance(site, dict):
+            continue
+        devices: list[tuple[tuple[Any, ...], Any]] = []
+        if isinstance(site.get("aps"), list):
+            devices = [(("sites", si, "aps", ai), ap) for ai, ap in enumerate(site["aps"])]
+        if isinstance(site.get("uplink"), dict):
+            devices.append((("sites", si, "uplink"), site["uplink"]))
+        for loc, obj in [(("sites", si), site)] + devices:
+            if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+                continue
+            if obj["id"] in seen:
+                problems.append((loc + ("id",), f"duplicate id {obj['id']!r} (also {seen[obj['id']]})"))
+            else:
+                seen[obj["id"]] = _dotted(loc)
+        for loc, dev in devices:
+            name = dev.get("credentials") if isinstance(dev, dict) else None
+            if isinstance(name, str) and name not in creds:
+                problems.append((loc + ("credentials",), f"no credentials named {name!r}"))
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -267,18 +273,6 @@ def _located(path: Path, loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]
     return f"{path}:{line}" if line else str(path)
 
 
-def _loc_from_message(msg: str) -> list[tuple[tuple[Any, ...], str]]:
-    """Cross-reference errors come back as one message 'sites[0].aps[1].credentials: …; …'."""
-    out = []
-    for part in msg.split("; "):
-        where, _, text = part.partition(": ")
-        loc: list[Any] = []
-        for token in re.findall(r"[A-Za-z_]+|\[\d+\]", where):
-            loc.append(int(token[1:-1]) if token.startswith("[") else token)
-        out.append((tuple(loc), text))
-    return out
-
-
 def parse_config(path: Path) -> Config:
     """Read and validate one config file; raise ConfigError with every problem at once."""
     try:
@@ -297,23 +291,19 @@ def parse_config(path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError([f"{path}:1: the top level must be a mapping of keys"])
     lines = _line_index(node) if node is not None else {}
+    errors: list[tuple[tuple[Any, ...], str]] = []
+    config = None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            msg = err["msg"]
-            if err["type"] == "extra_forbidden":
-                msg = f"unknown key {loc[-1]!r}"
-            if err["type"] == "value_error" and ("duplicate" in msg or "no credentials named" in msg):
-                for sub_loc, text in _loc_from_message(msg.removeprefix("Value error, ")):
-                    full = loc + sub_loc
-                    problems.append(f"{_located(path, full, lines)}: {_dotted(full)}: {text}")
-                continue
-            msg = msg.removeprefix("Value error, ")
-            problems.append(f"{_located(path, loc, lines)}: {_dotted(loc)}: {msg}")
-        raise ConfigError(problems) from None
+            msg = f"unknown key {loc[-1]!r}" if err["type"] == "extra_forbidden" else err["msg"]
+            errors.append((loc, msg.removeprefix("Value error, ")))
+    errors.extend(cross_check(data))
+    if errors or config is None:
+        raise ConfigError([f"{_located(path, loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in errors])
+    return config
 
 
 # ---------------------------------------------------------------------------------------------------

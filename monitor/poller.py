@@ -12,8 +12,9 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from collectors.profile import Profile, identify

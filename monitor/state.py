@@ -8,8 +8,9 @@ starts at the first failed probe of the run that confirmed it and ends at the fi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable, Literal
+from typing import Literal
 
 from monitor.domain import ApStatus, Event, EventKind, Reason, Scope, SiteStatus, Transition
 

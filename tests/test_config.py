@@ -128,3 +128,14 @@ def test_demo_config_is_valid():
         pytest.skip("no demo config yet")
     cfg = load_config(demo).config
     assert sum(len(s.aps) for s in cfg.sites) >= 388
+
+
+def test_a_config_with_a_hundred_errors_reports_all_hundred(tmp_path):
+    sites = "".join(
+        f"  - id: s{i}\n    name: n\n    category: park\n    lat: 123\n"
+        f"    aps: [{{id: a{i}, address: 127.0.0.1, credentials: c}}]\n"
+        for i in range(50)
+    )  # each site: latitude out of range, and credentials 'c' undefined → 2 errors × 50
+    p = problems(tmp_path, "sites:\n" + sites)
+    assert len(p) == 100, p[:5]
+    assert any("sites[49].lat" in m for m in p) and any("sites[49].aps[0].credentials" in m for m in p)

@@ -1,6 +1,7 @@
 """Counter arithmetic: the 497-day sysUpTime wrap, reboots, 32/64-bit wraps and resets."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.counters import TICKS_WRAP, Uptime, advance_uptime, counter_delta
 

@@ -1,0 +1,183 @@
+"""Walking several table columns at once with GETBULK, assembled by hand (pure: no I/O, no pysnmp).
+
+A GETBULK naming n columns answers with one flat list interleaved row by row
+(col1.r1, col2.r1, …, col1.r2, …), possibly cut short by the agent's size limits. pysnmp's
+``bulk_walk_cmd`` takes one column and, left to its defaults, walks past it to the end of the MIB
+(SNMP-NOTES §2–3), so the client drives this state machine instead:
+
+    walk = TableWalk(columns, ...)
+    while (req := walk.next_request()) is not None:
+        reply = <send GETBULK req.start_oids with req.max_repetitions>
+        walk.absorb(req, reply_varbinds)
+    walk.rows, walk.missing, walk.notes
+
+Values are opaque to the walk except :data:`END`, which the caller passes for endOfMibView,
+noSuchObject and noSuchInstance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Oid = tuple[int, ...]
+
+END: Any = object()
+"""Sentinel value for endOfMibView / noSuchObject / noSuchInstance: the column ends here."""
+
+
+def parse_oid(text: str) -> Oid:
+    """``"1.3.6.1.2.1.1.3.0"`` → ``(1, 3, 6, 1, 2, 1, 1, 3, 0)``."""
+    return tuple(int(part) for part in text.strip(".").split("."))
+
+
+def format_oid(oid: Sequence[int]) -> str:
+    return ".".join(map(str, oid))
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """One GETBULK to send: non-repeaters 0, one start OID per column still being walked."""
+
+    columns: tuple[Oid, ...]  # which columns the varbinds belong to, in request order
+    start_oids: tuple[Oid, ...]  # where each column continues from
+    max_repetitions: int
+    number: int  # 1 for the first request of the walk
+
+
+@dataclass
+class _Column:
+    oid: Oid
+    position: Oid
+    rows: dict[Oid, Any] = field(default_factory=dict)
+    done: bool = False
+
+
+class TableWalk:
+    """State of a multi-column GETBULK walk for one poll of one agent.
+
+    ``max_varbinds`` bounds the size of one reply (columns × max-repetitions); ``max_rows`` and
+    ``max_requests`` keep a huge or misbehaving table from running away with the poll: a column
+    stopped by a cap keeps the rows read so far and says so in :attr:`notes`.
+    ``expected_rows`` (rows per column seen last time) sizes max-repetitions so that a table
+    usually comes back in a single request.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[Oid],
+        *,
+        max_varbinds: int = 200,
+        max_rows: int = 1000,
+        max_requests: int = 40,
+        default_repetitions: int = 10,
+        expected_rows: Mapping[Oid, int] | None = None,
+    ) -> None:
+        if max_varbinds < 1 or max_rows < 1 or max_requests < 1 or default_repetitions < 1:
+            raise ValueError("TableWalk limits must be positive")
+        self._columns = {oid: _Column(oid, oid) for oid in dict.fromkeys(columns)}
+        self._max_varbinds = max_varbinds
+        self._max_rows = max_rows
+        self._max_requests = max_requests
+        self._default_repetitions = default_repetitions
+        self._expected = dict(expected_rows or {})
+        self._rep_cap = max_varbinds  # lowered when the agent says tooBig
+        self._last_reps = 0
+        self.requests = 0
+        self.notes: list[str] = []  # human text: caps hit, agent misbehaviour
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def next_request(self) -> BulkRequest | None:
+        """The next GETBULK to send, or None when every column is finished (or a cap was hit)."""
+        active = [c for c in self._columns.values() if not c.done]
+        if not active:
+            return None
+        if self.requests >= self._max_requests:
+            for c in active:
+                c.done = True
+            self.notes.append(
+                f"stopped after {self.requests} requests (cap) with {len(active)} column(s) unfinished: "
+                + ", ".join(format_oid(c.oid) for c in active)
+            )
+            return None
+        # Enough repetitions that the longest table known so far fits, plus one to see its end;
+        # a table longer than last time (or never seen) gets the default.
+        want = max(
+            (exp - len(c.rows) + 1)
+            if (exp := self._expected.get(c.oid)) is not None and exp >= len(c.rows)
+            else self._default_repetitions
+            for c in active
+        )
+        reps = max(1, min(want, self._max_varbinds // len(active), self._rep_cap))
+        self._last_reps = reps
+        self.requests += 1
+        return BulkRequest(
+            columns=tuple(c.oid for c in active),
+            start_oids=tuple(c.position for c in active),
+            max_repetitions=reps,
+            number=self.requests,
+        )
+
+    def shrink(self) -> bool:
+        """The agent answered tooBig: ask for half the rows next time. False when already at one row."""
+        if self._last_reps <= 1:
+            return False
+        self._rep_cap = self._last_reps // 2
+        self.requests -= 1  # the refused request does not count against the cap
+        return True
+
+    # -- absorbing replies ----------------------------------------------------------------------
+
+    def absorb(self, request: BulkRequest, varbinds: Sequence[tuple[Oid, Any]]) -> None:
+        """Take one GETBULK reply: distribute the flat, row-interleaved varbinds to their columns."""
+        n = len(request.columns)
+        progressed = False
+        for k, (oid, value) in enumerate(varbinds):
+            col = self._columns[request.columns[k % n]]
+            if col.done:
+                continue
+            prefix = col.oid
+            if value is END or len(oid) <= len(prefix) or oid[: len(prefix)] != prefix:
+                col.done = True  # left the column's subtree: the column is complete
+                continue
+            if oid <= col.position:
+                col.done = True
+                self.notes.append(
+                    f"column {format_oid(prefix)}: agent returned non-increasing OID {format_oid(oid)}"
+                    f" after {format_oid(col.position)}; stopped"
+                )
+                continue
+            col.rows[oid[len(prefix) :]] = value
+            col.position = oid
+            progressed = True
+            if len(col.rows) >= self._max_rows:
+                col.done = True
+                self.notes.append(f"column {format_oid(prefix)} stopped at {self._max_rows} rows (cap)")
+        if not progressed and not varbinds:
+            # An empty reply would make the next request identical: give up on these columns.
+            for c in request.columns:
+                col = self._columns[c]
+                if not col.done:
+                    col.done = True
+                    self.notes.append(f"column {format_oid(c)}: empty GETBULK reply; stopped")
+
+    # -- results --------------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return all(c.done for c in self._columns.values())
+
+    @property
+    def rows(self) -> dict[Oid, dict[Oid, Any]]:
+        """Column OID → {row index suffix → value}, rows in the agent's (lexicographic) order."""
+        return {oid: c.rows for oid, c in self._columns.items()}
+
+    @property
+    def missing(self) -> tuple[Oid, ...]:
+        """Columns the agent does not have: the walk left the subtree (or hit the end) at once."""
+        return tuple(oid for oid, c in self._columns.items() if c.done and not c.rows)
+
+    def row_counts(self) -> dict[Oid, int]:
+        return {oid: len(c.rows) for oid, c in self._columns.items()}

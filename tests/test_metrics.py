@@ -1,0 +1,70 @@
+"""The Prometheus side of the snapshot: names, labels, a down AP kept at 0, and promtool's opinion."""
+
+import shutil
+import subprocess
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from collectors.types import ClientCount, RadioStats
+from monitor.config import AccessPoint, Site
+from monitor.domain import ApStatus, Reason, SiteStatus
+from monitor.metrics import FleetCollector, ServiceMetrics
+from monitor.snapshot import ApView, SiteView, Snapshot
+
+
+def ap(ap_id, status, **kw):
+    base = dict(ap=ap_id, site="s1", address="127.0.0.1:1161", profile="unifi", model="UAP", status=status,
+                since=100.0, reason=None, probe_duration=0.01, last_success_at=90.0, probes=5, probe_failures=1)
+    base.update(kw)
+    return ApView(**base)
+
+
+def snapshot():
+    site = Site(id="s1", name="은파호수공원", category="park", district="나운2동", lat=35.95, lon=126.70,
+                aps=(AccessPoint(id="a1", address="127.0.0.1", credentials="c"),
+                     AccessPoint(id="a2", address="127.0.0.2", credentials="c")))
+    aps = (
+        ap("a1", ApStatus.UP, uptime_seconds=1234.5, rx_bytes=1000, tx_bytes=2000, cpu_ratio=0.03,
+           clients=(ClientCount("vap", 4, "ng", "Free WiFi"), ClientCount("vap", 7, "na", "Free WiFi")),
+           radios=(RadioStats("ng", 6, 0.4, None),)),
+        ap("a2", ApStatus.DOWN, reason=Reason.TIMEOUT, rx_bytes=500, clients=(ClientCount("vap", 3, "ng", "x"),)),
+    )
+    return Snapshot(200.0, (SiteView(site, SiteStatus.DEGRADED, 150.0, None, True, None, aps),), True)
+
+
+@pytest.fixture
+def registry():
+    reg = CollectorRegistry()
+    ServiceMetrics(reg, "test")
+    reg.register(FleetCollector(snapshot))
+    return reg
+
+
+def test_values(registry):
+    g = registry.get_sample_value
+    assert g("wifi_ap_up", {"site": "s1", "ap": "a1"}) == 1.0
+    assert g("wifi_ap_up", {"site": "s1", "ap": "a2"}) == 0.0  # a down AP stays, at 0
+    assert g("wifi_ap_state", {"site": "s1", "ap": "a2", "state": "down"}) == 1.0
+    assert g("wifi_ap_clients", {"site": "s1", "ap": "a1", "radio": "na", "ssid": "Free WiFi", "level": "vap"}) == 7
+    assert g("wifi_ap_receive_bytes_total", {"site": "s1", "ap": "a1"}) == 1000
+    assert g("wifi_site_up", {"site": "s1"}) == 1.0  # degraded still serves
+    assert g("wifi_site_state", {"site": "s1", "state": "degraded"}) == 1.0
+    assert g("wifi_site_aps", {"site": "s1", "state": "down"}) == 1.0
+    assert g("wifi_site_info", {"site": "s1", "name": "은파호수공원", "category": "park", "district": "나운2동",
+                                "lat": "35.950000", "lon": "126.700000", "kind": "land"}) == 1.0
+
+
+def test_stale_readings_of_a_down_ap_are_not_exported(registry):
+    assert registry.get_sample_value("wifi_ap_clients", {"site": "s1", "ap": "a2", "radio": "ng", "ssid": "x",
+                                                         "level": "vap"}) is None
+    assert registry.get_sample_value("wifi_ap_last_success_timestamp_seconds", {"site": "s1", "ap": "a2"}) == 90.0
+
+
+def test_promtool_check_metrics_is_quiet(registry):
+    promtool = shutil.which("promtool")
+    if not promtool:
+        pytest.skip("promtool not installed (Debian package prometheus)")
+    out = subprocess.run([promtool, "check", "metrics"], input=generate_latest(registry),
+                         capture_output=True, timeout=30)
+    assert out.returncode == 0 and not out.stdout.strip() and not out.stderr.strip(), out.stdout + out.stderr
