@@ -141,7 +141,7 @@ class Service:
                           args=[writer], **common)
         scheduler.start()
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
-                 self.metrics_url, self.store.safe_url)
+                 self.metrics_url, self.store.display_url)
         print(f"wifimon: polling {len(poller.tracks)} devices; metrics at {self.metrics_url}", flush=True)
         try:
             await stop.wait()
