@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -98,14 +99,14 @@ class Service:
         self.store = Store(self.cfg.store_url)
         self.metrics_url = ""
         self._rcvbuf_seen = _rcvbuf_errors()
+        self._store_failures_seen = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(self.store.migrate)
         now = time.time()
         run_id = await asyncio.to_thread(self.store.start_run, now)
         last = await asyncio.to_thread(self.store.last_states)
-        writer = StoreWriter(self.store, on_write=self.metrics.store_write.observe,  # type: ignore[union-attr]
-                             on_error=self.metrics.store_errors.inc)  # type: ignore[union-attr]
+        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe)  # type: ignore[union-attr]
         client = PysnmpClient(max_in_flight=self.cfg.concurrency)
         poller = Poller(self.loaded, client, self.profiles, StoreSink(writer, self.store, run_id), self.metrics)
         poller.restore(last)
@@ -139,6 +140,8 @@ class Service:
         scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
                           args=[writer], **common)
+        scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
+                          id="usage", **common)
         scheduler.start()
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
                  self.metrics_url, self.store.display_url)
@@ -150,6 +153,7 @@ class Service:
             scheduler.shutdown(wait=False)
             await poller.close()
             await client.close()
+            self._flush_usage(writer, poller)
             writer.submit(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
             await http.close()
@@ -160,8 +164,16 @@ class Service:
             self.metrics.round_overruns.labels(event.job_id).inc()  # type: ignore[union-attr]
             log.warning("round_skipped round=%s reason=previous_still_running", event.job_id)
 
+    def _flush_usage(self, writer: StoreWriter, poller: Poller) -> None:
+        rows = poller.usage.drain()
+        if rows:  # a flush id makes a retried write of the same rows a no-op
+            writer.submit(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
+
     def _housekeeping(self, writer: StoreWriter) -> None:
         self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
+        if writer.failures > self._store_failures_seen:
+            self.metrics.store_errors.inc(writer.failures - self._store_failures_seen)  # type: ignore[union-attr]
+            self._store_failures_seen = writer.failures
         seen = _rcvbuf_errors()
         if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
             self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]

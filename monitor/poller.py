@@ -26,6 +26,7 @@ from monitor.domain import ApStatus, Event, EventKind, Reason, Scope, SiteStatus
 from monitor.metrics import ServiceMetrics
 from monitor.snapshot import ApView, SiteView, Snapshot, UplinkView
 from monitor.state import DeviceTrack, Mode, Policy, SiteTrack, observe, roll_up, set_mode, update_site
+from monitor.usage import UsageAccumulator
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class Poller:
         self._data: dict[str, DeviceData] = {e.id: DeviceData(profile=e.device.profile, model=e.device.model)
                                              for e in self._entries.values()}
         self._rechecks: dict[str, asyncio.Task[None]] = {}
+        self.usage = UsageAccumulator()
         self._snapshot = Snapshot(taken_at=0.0, sites=())
         self._dirty = True
         self.first_probe_round_done = False
@@ -137,7 +139,7 @@ class Poller:
                                               failures=self._policy.confirm_failures)
             elif state == ApStatus.UP:
                 self.tracks[entity] = replace(track, status=ApStatus.UP, since=since)
-        for sid, st in self.site_tracks.items():
+        for sid in self.site_tracks:
             saved = last.get((Scope.SITE.value, sid))
             if saved and saved[0] in (SiteStatus.DOWN, SiteStatus.UP, SiteStatus.DEGRADED):
                 self.site_tracks[sid] = SiteTrack(sid, SiteStatus(saved[0]), saved[1],
@@ -241,8 +243,11 @@ class Poller:
         data.cpu_ratio = result.cpu_ratio
         if not data.model and result.sys_descr:
             data.model = result.sys_descr.split()[0][:40]
+        rx = tx = 0
         if profile.interfaces and result.interfaces:
-            self._traffic(entry, data, profile, result, at)
+            rx, tx = self._traffic(entry, data, profile, result, at)
+        clients = sum(c.count for c in result.clients) if result.clients else None
+        self.usage.add(entry.id, entry.site.id, at, clients, rx, tx)
 
     def _uptime(self, entry: Entry, data: DeviceData, ticks: int, at: float) -> None:
         data.uptime, rebooted = advance_uptime(data.uptime, ticks, at)
@@ -252,7 +257,9 @@ class Poller:
             self._sink.events([Event(EventKind.REBOOT, entry.id, entry.site.id, data.uptime.boot_at,
                                      f"uptime back to {data.uptime.seconds:.0f} s")])
 
-    def _traffic(self, entry: Entry, data: DeviceData, profile: Profile, result: PollResult, at: float) -> None:
+    def _traffic(self, entry: Entry, data: DeviceData, profile: Profile, result: PollResult,
+                 at: float) -> tuple[int, int]:
+        """Fold the uplink interfaces' octet counters into the monotonic totals; the bytes since last time."""
         assert profile.interfaces is not None
         pattern = re.compile(profile.interfaces.uplink)
         chosen = [i for i in result.interfaces if pattern.search(i.name)] or [
@@ -277,6 +284,7 @@ class Poller:
         data.rx_total = (data.rx_total or 0) + rx_sum
         data.tx_total = (data.tx_total or 0) + tx_sum
         data.counters_boot_at, data.counters_at = boot_at, at
+        return rx_sum, tx_sum
 
     def _observe(self, entry: Entry, result: ProbeResult | PollResult) -> None:
         at = result.started_at

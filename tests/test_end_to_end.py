@@ -1,0 +1,86 @@
+"""End to end: the simulator and `wifimon run` as real processes; a site taken down through the fault
+control is reported down within the confirmation window, its outage is in the store, it closes when
+the site comes back, and a monitor killed during an outage restarts into it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from monitor.store import Store
+from simulator.control import send_fault
+from tests.e2e import Monitor, sample, simulator, small_city, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def site_up(mon: Monitor, site: str) -> float | None:
+    return sample(mon.metrics(), "wifi_site_up", site=site)
+
+
+def test_site_down_detected_stored_and_closed_across_a_restart(tmp_path):
+    config = small_city(tmp_path)
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    with simulator(config, tmp_path) as control:
+        mon = Monitor(config, tmp_path).start()
+        try:
+            # Every AP up, clients and traffic read, the auto profile identified.
+            wait_until("all 5 APs up", lambda: sum(
+                sample(mon.metrics(), "wifi_ap_up", ap=a) == 1.0
+                for a in ("market-ap1", "market-ap2", "park-ap1", "stop-ap1", "ferry-ap1")) == 5, 30)
+            m = wait_until("clients of market-ap1", lambda: (t := mon.metrics()) if
+                           sample(t, "wifi_ap_receive_bytes_total", ap="market-ap1") is not None else None, 30)
+            assert sample(m, "wifi_ap_clients", ap="market-ap1", level="vap") is not None
+            assert sample(m, "wifi_ap_uptime_seconds", ap="park-ap1") > 0
+            assert sample(m, "wifi_site_up", site="ferry") == 1.0
+            wait_until("stop-ap1 identified as unifi", lambda: sample(
+                mon.metrics(), "wifi_ap_info", ap="stop-ap1", profile="unifi"), 30)
+
+            # Take the market down: both APs stop answering.
+            t0 = time.monotonic()
+            assert sorted(send_fault("market=down", control=control)) == ["market-ap1", "market-ap2"]
+            wait_until("market down in /metrics", lambda: site_up(mon, "market") == 0.0, 30)
+            took = time.monotonic() - t0
+            # probe interval 2 s + 2 re-checks 1 s apart + 0.5 s timeouts, plus publishing: well under 15 s
+            assert took < 15, f"site down seen after {took:.1f} s"
+            assert site_up(mon, "park") == 1.0  # the others are untouched
+            opened = wait_until("open site outage in the store", lambda: [
+                o for o in store.open_outages() if o.scope == "site" and o.entity == "market"], 10)
+            started = opened[0].started_at
+
+            # Kill the monitor during the outage; the restarted one carries it on.
+            mon.stop(kill=True)
+            mon.start()
+            wait_until("market still down after restart", lambda: site_up(mon, "market") == 0.0, 30)
+            still = [o for o in store.open_outages() if o.scope == "site" and o.entity == "market"]
+            assert len(still) == 1 and still[0].started_at == started
+            assert store.gaps(started - 1, time.time() + 1), "the time the monitor was dead is a gap"
+
+            # Bring it back: up again, the outage closed.
+            send_fault("market=up", control=control)
+            wait_until("market up again", lambda: site_up(mon, "market") == 1.0, 30)
+            closed = wait_until("closed outage", lambda: [
+                o for o in store.outages(started - 1, time.time() + 1)
+                if o.scope == "site" and o.entity == "market" and o.ended_at], 10)
+            assert closed[0].ended_at > closed[0].started_at == started
+        finally:
+            mon.stop()
+
+
+def test_a_reboot_is_an_event_not_an_outage(tmp_path):
+    config = small_city(tmp_path)
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    with simulator(config, tmp_path) as control:
+        mon = Monitor(config, tmp_path).start()
+        try:
+            wait_until("park-ap1 up", lambda: sample(mon.metrics(), "wifi_ap_up", ap="park-ap1") == 1.0, 30)
+            send_fault("park-ap1=reboot", control=control)
+            wait_until("reboot counted", lambda: sample(mon.metrics(), "wifi_ap_reboots_total", ap="park-ap1") == 1.0, 30)
+            assert sample(mon.metrics(), "wifi_ap_up", ap="park-ap1") == 1.0
+            assert not [o for o in store.open_outages() if o.entity in ("park", "park-ap1")]
+            ev = wait_until("reboot event stored", lambda: [
+                e for e in store.events(0, time.time() + 1) if e.event.entity == "park-ap1"], 10)
+            assert ev[0].event.kind == "reboot"
+        finally:
+            mon.stop()
