@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -139,8 +140,8 @@ class OutageRow(Base):
             "scope",
             "entity",
             unique=True,
-            sqlite_where="ended_at IS NULL",
-            postgresql_where="ended_at IS NULL",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
         ),
         Index(None, "started_at"),
         Index(None, "ended_at"),
@@ -168,7 +169,9 @@ class EventRow(Base):
     """Something that happened without a state change: a reboot, flapping, a counter reset."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("kind", "entity", "at"), Index(None, "at"))
+    # Replays are recognised by the store on (kind, entity, at, detail); no unique index, since an index
+    # over free text has a size limit on PostgreSQL and a refused row would block the writer for good.
+    __table_args__ = (Index(None, "entity", "at"), Index(None, "at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("monitor_runs.id"), index=True)

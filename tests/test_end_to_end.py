@@ -29,8 +29,11 @@ def test_site_down_detected_stored_and_closed_across_a_restart(tmp_path):
             wait_until("all 5 APs up", lambda: sum(
                 sample(mon.metrics(), "wifi_ap_up", ap=a) == 1.0
                 for a in ("market-ap1", "market-ap2", "park-ap1", "stop-ap1", "ferry-ap1")) == 5, 30)
-            m = wait_until("clients of market-ap1", lambda: (t := mon.metrics()) if
-                           sample(t, "wifi_ap_receive_bytes_total", ap="market-ap1") is not None else None, 30)
+            def polled() -> str | None:
+                text = mon.metrics()
+                return text if sample(text, "wifi_ap_receive_bytes_total", ap="market-ap1") is not None else None
+
+            m = wait_until("a full poll of market-ap1", polled, 30)
             assert sample(m, "wifi_ap_clients", ap="market-ap1", level="vap") is not None
             assert sample(m, "wifi_ap_uptime_seconds", ap="park-ap1") > 0
             assert sample(m, "wifi_site_up", site="ferry") == 1.0
