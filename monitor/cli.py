@@ -187,6 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the raw JSON document")
     p.set_defaults(func=cmd_status)
 
+    from monitor import sites_import
+
+    p = sub.add_parser("import-sites", help="merge the national free Wi-Fi dataset (CSV) into a config's sites",
+                       description=sites_import.DESCRIPTION)
+    sites_import.add_arguments(p)
+    p.set_defaults(func=sites_import.run)
+
     p = sub.add_parser("demo", help="run the simulated fleet and the monitor together (make demo)")
     _config_arg(p)
     p.add_argument("--control", default="127.0.0.1:9169", help="the simulator's control address")
