@@ -126,8 +126,8 @@ def roll_up(aps: Iterable[DeviceTrack], uplink: DeviceTrack | None, mode: Mode,
         reasons = Counter(a.reason for a in down if a.reason)
         reason = reasons.most_common(1)[0][0] if reasons else Reason.TIMEOUT
         return SiteStatus.DOWN, reason, max(a.since or 0.0 for a in down)
-    if down:
-        return SiteStatus.DEGRADED, None, max(a.since or 0.0 for a in down)
+    if down:  # began with the latest change of any AP: an AP going down, or one of a down site coming back
+        return SiteStatus.DEGRADED, None, max(a.since or 0.0 for a in active)
     up = [a for a in active if a.status == ApStatus.UP]
     if up:
         return SiteStatus.UP, None, max(a.since or 0.0 for a in up)

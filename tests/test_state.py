@@ -83,7 +83,9 @@ def test_site_down_only_when_every_ap_is_down_since_the_last_one():
     b = _dev("b", ApStatus.DOWN, 150.0, Reason.TIMEOUT)
     assert roll_up([a, b], None, "active") == (SiteStatus.DOWN, Reason.TIMEOUT, 150.0)
     c = _dev("c", ApStatus.UP, 10.0)
-    assert roll_up([a, c], None, "active")[0] == SiteStatus.DEGRADED
+    assert roll_up([a, c], None, "active") == (SiteStatus.DEGRADED, None, 100.0)
+    back = _dev("b", ApStatus.UP, 400.0)  # one AP of a down site came back: degraded from then, not before
+    assert roll_up([a, back], None, "active") == (SiteStatus.DEGRADED, None, 400.0)
     assert roll_up([c], None, "active")[0] == SiteStatus.UP
     assert roll_up([_dev("d", ApStatus.UNKNOWN)], None, "active")[0] == SiteStatus.UNKNOWN
 
