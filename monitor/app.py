@@ -9,7 +9,9 @@ import signal
 import time
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError
+from pathlib import Path
 from importlib.metadata import version as pkg_version
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
@@ -102,6 +104,9 @@ class Service:
         self._store_failures_seen = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        db = self.store.url.database
+        if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
         await asyncio.to_thread(self.store.migrate)
         now = time.time()
         run_id = await asyncio.to_thread(self.store.start_run, now)

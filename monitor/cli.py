@@ -8,12 +8,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from monitor.config import ConfigError, load_config, parse_config
+from monitor.config import ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config
 
 log = logging.getLogger("monitor.cli")
 
@@ -60,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     path = args.config or default_config()
     try:
-        loaded = load_config(path)
+        loaded = with_listen(load_config(path), args.listen)
         serve(loaded)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -70,6 +71,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wifimon: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def with_listen(loaded: LoadedConfig, listen: str | None) -> LoadedConfig:
+    """The config with ``service.listen`` replaced (a container listens on all its interfaces)."""
+    if not listen:
+        return loaded
+    service = ServiceSettings.model_validate({**loaded.config.service.model_dump(), "listen": listen})
+    return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
 
 
 def _when(ts: float | None) -> str:
@@ -175,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="poll the fleet, serve /metrics, keep history")
     _config_arg(p)
+    p.add_argument("--listen", metavar="HOST:PORT", help="override service.listen (e.g. 0.0.0.0:9810 in a container)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate a config file; print every problem with its location")
