@@ -113,7 +113,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for s in shown:
         for i, a in enumerate(s["aps"]):
             head = (f"{s['id']:<16} {s['state']:<15} {_when(s['since']):<15}" if i == 0 else " " * 48)
-            print(f"{head} {a['id']:<20} {a['state']:<15} {a['clients']:>7}  {_when(a['last_poll']):<15} "
+            print(f"{head} {a['id']:<20} {a['state']:<15} {'-' if a['clients'] is None else a['clients']:>7}  {_when(a['last_poll']):<15} "
                   f"{s['name'] if i == 0 else ''}")
     if not args.all:
         print(f"({len(sites) - len(shown)} sites up not shown; --all shows every site)")
@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("apscheduler", "httpx", "httpcore"):  # their per-job / per-request lines drown ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     func: Callable[[argparse.Namespace], int] = args.func
     return func(args)
 

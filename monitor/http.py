@@ -41,7 +41,7 @@ def status_document(snap: Snapshot) -> dict[str, object]:
                 "since": s.since, "reason": s.reason.value if s.reason else None, "in_service": s.in_service,
                 "aps": [
                     {"id": a.ap, "state": a.status.value, "since": a.since,
-                     "reason": a.reason.value if a.reason else None, "clients": a.client_total,
+                     "reason": a.reason.value if a.reason else None, "clients": a.client_total if a.status == "up" else None,
                      "last_poll": a.last_poll_at, "last_success": a.last_success_at, "profile": a.profile}
                     for a in s.aps
                 ],

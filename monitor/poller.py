@@ -298,16 +298,17 @@ class Poller:
         self._emit(transitions, events)
         self._recompute_site(entry.site, max(at, self._clock()))
         if track.confirming:
-            self._schedule_recheck(entry)
+            self._schedule_recheck(entry, at + self._cfg.recheck_interval)
         self._dirty = True
 
-    def _schedule_recheck(self, entry: Entry) -> None:
+    def _schedule_recheck(self, entry: Entry, due: float) -> None:
+        """Re-probe ``recheck_interval`` after the failed one began: a timeout does not delay the next."""
         if entry.id in self._rechecks:
             return
 
         async def recheck() -> None:
             try:
-                await asyncio.sleep(self._cfg.recheck_interval)
+                await asyncio.sleep(max(0.0, due - self._clock()))
             finally:
                 del self._rechecks[entry.id]  # the probe below re-arms it if the device still fails
             await self._probe_entry(entry)

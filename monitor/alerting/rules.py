@@ -1,0 +1,186 @@
+"""Alert rules: from what the monitor sees now to the set of alerts that should be active. Pure.
+
+Everything comes in as a parameter (the snapshot, recent events, maintenance windows, the service's own
+health, ``now``) and nothing is remembered here; :mod:`monitor.alerting.engine` decides what to send.
+
+The rules, with their thresholds in :class:`monitor.alerting.settings.Thresholds`:
+
+- ``site_down`` (critical): the site is down (every AP down, or its uplink down) — ONE alert per site,
+  naming the APs; never one per AP.
+- ``ferry_backhaul_lost``: a ferry's LTE uplink is lost during service hours. It replaces ``site_down``
+  for that ferry; out of service (docked, off the timetable) nothing is raised at all.
+- ``site_degraded`` (warning): some APs down for longer than ``site_degraded_after``.
+- ``ap_rebooted`` / ``ap_flapping`` (warning, one-shot): a reboot the state machine did not see as an
+  outage (the AP came back inside the confirmation window), or too many up/down changes. One alert per
+  AP per window; the engine also caps them fleet-wide.
+- ``ap_silent`` (warning): up and answering, zero clients for ``silent_after`` while the site's other
+  APs have clients, or this AP had clients in the same hour a week ago: a dead radio or DHCP looks so.
+- ``service_overrun`` / ``service_store`` / ``service_channel``: the monitor's own health.
+
+Nothing is raised for a site or AP inside a maintenance window. AP alerts name their site's down alert
+as a parent, so while the site is down they are recorded but not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from monitor.alerting.model import Alert, Rule, alert_key
+from monitor.alerting.settings import Thresholds
+from monitor.domain import ApStatus, Event, EventKind, Reason, SiteStatus
+from monitor.maintenance import in_maintenance
+from monitor.snapshot import ApView, SiteView, Snapshot
+from monitor.store import MaintenanceWindow
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    """The monitor's own troubles, as the alerter measured them.
+
+    ``overruns``: round name → (overruns within the window, when the first of them happened).
+    ``store_failing_since``: when store writes started failing (None: they work).
+    ``channels_failing``: channel → (since when its deliveries fail, the last error).
+    """
+
+    overruns: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    store_failing_since: float | None = None
+    store_error: str = ""
+    channels_failing: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    snapshot: Snapshot
+    events: Sequence[Event] = ()
+    maintenance: Sequence[MaintenanceWindow] = ()
+    quiet_since: Mapping[str, float] = field(default_factory=dict)  # AP → zero clients since (see fold_quiet)
+    last_week_clients: Mapping[str, int] = field(default_factory=dict)  # AP → max clients, same hour last week
+    health: ServiceHealth = field(default_factory=ServiceHealth)
+
+
+def fold_quiet(previous: Mapping[str, float], snapshot: Snapshot) -> dict[str, float]:
+    """AP → since when it has reported zero clients without a break (pure fold over successive snapshots).
+
+    Only an AP that is up and whose last full poll returned client counts can be quiet: no counts at all
+    (a profile without them, not polled yet) is not zero.
+    """
+    out: dict[str, float] = {}
+    for ap in snapshot.aps:
+        if ap.status != ApStatus.UP or ap.last_poll_at is None or not ap.clients or ap.client_total > 0:
+            continue
+        out[ap.ap] = previous.get(ap.ap, ap.last_poll_at)
+    return out
+
+
+def desired_alerts(inputs: RuleInputs, th: Thresholds, now: float) -> dict[str, Alert]:
+    """Every alert that should be active at ``now``, by key."""
+    alerts: dict[str, Alert] = {}
+    events_by_site: dict[str, list[Event]] = {}
+    for e in inputs.events:
+        events_by_site.setdefault(e.site, []).append(e)
+    for sv in inputs.snapshot.sites:
+        if not sv.in_service or sv.status in (SiteStatus.MAINTENANCE, SiteStatus.OUT_OF_SERVICE, SiteStatus.UNKNOWN):
+            continue
+        if sv.status == SiteStatus.UP and sv.site.id not in events_by_site and not _may_be_silent(sv, inputs):
+            continue  # the common case, kept cheap: nothing to look at
+        windows = inputs.maintenance
+        if windows and in_maintenance(windows, sv.site, now):
+            continue
+        muted = {a.ap for a in sv.aps if windows and in_maintenance(windows, sv.site, now, a.ap)}
+        for alert in _site_alerts(sv, events_by_site.get(sv.site.id, ()), muted, inputs, th, now):
+            alerts[alert.key] = alert
+    for alert in _health_alerts(inputs.health, th, now):
+        alerts[alert.key] = alert
+    return alerts
+
+
+def _may_be_silent(sv: SiteView, inputs: RuleInputs) -> bool:
+    return any(a.ap in inputs.quiet_since for a in sv.aps)
+
+
+def _base(sv: SiteView, rule: Rule, subject: str, severity: str, since: float, **kw: object) -> Alert:
+    s = sv.site
+    return Alert(key=alert_key(rule, subject), rule=rule, severity=severity,  # type: ignore[arg-type]
+                 since=since, site=s.id, site_name=s.name, address=s.address, district=s.district,
+                 total_aps=len(sv.aps), **kw)  # type: ignore[arg-type]
+
+
+def _site_alerts(sv: SiteView, events: Iterable[Event], muted: set[str], inputs: RuleInputs, th: Thresholds,
+                 now: float) -> Iterable[Alert]:
+    sid = sv.site.id
+    parents = (alert_key(Rule.SITE_DOWN, sid), alert_key(Rule.FERRY_BACKHAUL_LOST, sid))
+    since = sv.since if sv.since is not None else now
+    down = tuple(a.ap for a in sv.aps if a.status == ApStatus.DOWN and a.ap not in muted)
+    if sv.status == SiteStatus.DOWN:
+        uplink_down = sv.reason == Reason.UPLINK_DOWN
+        if sv.site.kind == "ferry" and uplink_down:
+            if now - since >= th.ferry_backhaul_for:
+                yield _base(sv, Rule.FERRY_BACKHAUL_LOST, sid, th.ferry_backhaul_severity, since, aps=down,
+                            reason=str(sv.reason), gravity=len(down) + 1,
+                            detail=sv.uplink.device if sv.uplink else "")
+        elif (down or uplink_down) and now - since >= th.site_down_for:
+            yield _base(sv, Rule.SITE_DOWN, sid, "critical", since, aps=down,
+                        reason=str(sv.reason) if sv.reason else None, gravity=len(down) + uplink_down,
+                        detail=sv.uplink.device if uplink_down and sv.uplink else "")
+    elif sv.status == SiteStatus.DEGRADED and down and now - since >= th.site_degraded_after:
+        reasons = sorted({str(a.reason) for a in sv.aps if a.ap in down and a.reason})
+        yield _base(sv, Rule.SITE_DEGRADED, sid, "warning", since, aps=down, reason=",".join(reasons) or None,
+                    gravity=len(down), parents=parents[:1])
+    by_ap = {a.ap: a for a in sv.aps}
+    yield from _event_alerts(sv, events, by_ap, muted, parents, th, now)
+    yield from _silent_alerts(sv, muted, parents, inputs, th, now)
+
+
+def _event_alerts(sv: SiteView, events: Iterable[Event], by_ap: Mapping[str, ApView], muted: set[str],
+                  parents: tuple[str, ...], th: Thresholds, now: float) -> Iterable[Alert]:
+    reboots: dict[str, list[Event]] = {}
+    flaps: dict[str, list[Event]] = {}
+    for e in events:
+        if e.entity in muted:
+            continue
+        if e.kind == EventKind.REBOOT and now - th.reboot_window <= e.at <= now:
+            ap = by_ap.get(e.entity)
+            # A reboot behind an outage we already reported is no news: only one the AP came back from
+            # inside the confirmation window (up without a break since before it booted) is.
+            if ap is not None and ap.status == ApStatus.UP and ap.since is not None and ap.since <= e.at:
+                reboots.setdefault(e.entity, []).append(e)
+        elif e.kind == EventKind.FLAPPING and now - th.flapping_window <= e.at <= now:
+            flaps.setdefault(e.entity, []).append(e)
+    for entity, evs in sorted(reboots.items()):
+        first = min(evs, key=lambda e: e.at)
+        yield _base(sv, Rule.AP_REBOOTED, entity, "warning", first.at, ap=entity, aps=(entity,),
+                    detail=f"{len(evs)}|{first.detail}", parents=parents, one_shot=True)
+    for entity, evs in sorted(flaps.items()):
+        first = min(evs, key=lambda e: e.at)
+        yield _base(sv, Rule.AP_FLAPPING, entity, "warning", first.at, ap=entity, aps=(entity,),
+                    detail=first.detail, parents=parents, one_shot=True)
+
+
+def _silent_alerts(sv: SiteView, muted: set[str], parents: tuple[str, ...], inputs: RuleInputs, th: Thresholds,
+                   now: float) -> Iterable[Alert]:
+    for ap in sv.aps:
+        quiet = inputs.quiet_since.get(ap.ap)
+        if quiet is None or ap.ap in muted or ap.status != ApStatus.UP or now - quiet < th.silent_after:
+            continue
+        neighbours = sum(o.client_total for o in sv.aps if o.ap != ap.ap and o.status == ApStatus.UP)
+        last_week = inputs.last_week_clients.get(ap.ap, 0)
+        if neighbours < th.silent_min_clients and last_week < th.silent_min_clients:
+            continue
+        why = f"neighbours={neighbours}" if neighbours >= th.silent_min_clients else f"last_week={last_week}"
+        yield _base(sv, Rule.AP_SILENT, ap.ap, "warning", quiet, ap=ap.ap, aps=(ap.ap,), detail=why,
+                    parents=parents)
+
+
+def _health_alerts(h: ServiceHealth, th: Thresholds, now: float) -> Iterable[Alert]:
+    for round_name, (count, first) in sorted(h.overruns.items()):
+        if count >= th.overruns:
+            yield Alert(key=alert_key(Rule.SERVICE_OVERRUN, round_name), rule=Rule.SERVICE_OVERRUN,
+                        severity="warning", since=first, detail=f"{round_name}|{count}|{th.overrun_window:.0f}")
+    if h.store_failing_since is not None and now - h.store_failing_since >= th.store_failing_after:
+        yield Alert(key=alert_key(Rule.SERVICE_STORE, "store"), rule=Rule.SERVICE_STORE, severity="critical",
+                    since=h.store_failing_since, detail=h.store_error)
+    for channel, (since, error) in sorted(h.channels_failing.items()):
+        if now - since >= th.channel_failing_after:
+            yield Alert(key=alert_key(Rule.SERVICE_CHANNEL, channel), rule=Rule.SERVICE_CHANNEL,
+                        severity="warning", since=since, detail=f"{channel}|{error}", avoid=(channel,))

@@ -1,0 +1,50 @@
+"""Service calendars as intervals: when a site was supposed to serve within a period. Pure.
+
+The interval form of :func:`monitor.calendar.in_service` (which answers for one instant): a land site
+serves around the clock; a ferry serves during its timetable's weekly windows, read in the city's local
+wall-clock time. Both agree on every instant: a window is [start, end), as ``in_service`` tests it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from monitor.config import Site
+
+Interval = tuple[float, float]
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def service_intervals(site: Site, since: float, until: float, tz: ZoneInfo) -> list[Interval]:
+    """The site's service time within [since, until): sorted, disjoint, non-empty intervals."""
+    if until <= since:
+        return []
+    if not site.timetable:
+        return [(since, until)]
+    out: list[Interval] = []
+    day: date = datetime.fromtimestamp(since, tz).date() - timedelta(days=1)
+    last: date = datetime.fromtimestamp(until, tz).date()
+    while day <= last:
+        weekday = _DAYS[day.weekday()]
+        for window in sorted(site.timetable, key=lambda w: w.start):
+            if weekday not in window.days:
+                continue
+            start = datetime.combine(day, window.start, tz).timestamp()
+            end = datetime.combine(day, window.end, tz).timestamp()
+            start, end = max(start, since), min(end, until)
+            if start < end:
+                out.append((start, end))
+        day += timedelta(days=1)
+    return _merge(out)
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
