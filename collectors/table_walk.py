@@ -38,10 +38,15 @@ def format_oid(oid: Sequence[int]) -> str:
 
 @dataclass(frozen=True)
 class BulkRequest:
-    """One GETBULK to send: non-repeaters 0, one start OID per column still being walked."""
+    """One GETBULK to send: one start OID per column still being walked.
+
+    The first ``non_repeaters`` columns are asked once (one GETNEXT each): columns the agent did
+    not have last time, so an absent column costs one varbind instead of max-repetitions of them.
+    """
 
     columns: tuple[Oid, ...]  # which columns the varbinds belong to, in request order
     start_oids: tuple[Oid, ...]  # where each column continues from
+    non_repeaters: int
     max_repetitions: int
     number: int  # 1 for the first request of the walk
 
@@ -102,20 +107,33 @@ class TableWalk:
                 + ", ".join(format_oid(c.oid) for c in active)
             )
             return None
-        # Enough repetitions that the longest table known so far fits, plus one to see its end;
-        # a table longer than last time (or never seen) gets the default.
-        want = max(
-            (exp - len(c.rows) + 1)
-            if (exp := self._expected.get(c.oid)) is not None and exp >= len(c.rows)
-            else self._default_repetitions
-            for c in active
-        )
-        reps = max(1, min(want, self._max_varbinds // len(active), self._rep_cap))
+        # Columns absent last time and not seen yet: a single GETNEXT each re-checks them.
+        once = [c for c in active if not c.rows and c.position == c.oid and self._expected.get(c.oid) == 0]
+        repeat = [c for c in active if c not in once]
+        reps = 0
+        if repeat:
+            # Enough repetitions that a table fits as long as it was last time, plus one to see its
+            # end; a table longer than last time (or never seen) gets the default.
+            want = {
+                c.oid: (exp - len(c.rows) + 1)
+                if (exp := self._expected.get(c.oid)) is not None and exp >= len(c.rows)
+                else self._default_repetitions
+                for c in repeat
+            }
+            # One max-repetitions serves every column of a request, so a 4-row table asked along
+            # with a 29-row one returns 25 objects past its end that cost as much to decode as
+            # real rows. Columns of similar length go together; shorter ones wait for the next request.
+            longest = max(want.values())
+            repeat = [c for c in repeat if 2 * want[c.oid] >= longest]
+            budget = max(1, (self._max_varbinds - len(once)) // len(repeat))
+            reps = max(1, min(longest, budget, self._rep_cap))
         self._last_reps = reps
         self.requests += 1
+        ordered = once + repeat
         return BulkRequest(
-            columns=tuple(c.oid for c in active),
-            start_oids=tuple(c.position for c in active),
+            columns=tuple(c.oid for c in ordered),
+            start_oids=tuple(c.position for c in ordered),
+            non_repeaters=len(once),
             max_repetitions=reps,
             number=self.requests,
         )
@@ -132,10 +150,17 @@ class TableWalk:
 
     def absorb(self, request: BulkRequest, varbinds: Sequence[tuple[Oid, Any]]) -> None:
         """Take one GETBULK reply: distribute the flat, row-interleaved varbinds to their columns."""
-        n = len(request.columns)
+        nr = request.non_repeaters
+        repeaters = request.columns[nr:]
+        n = len(repeaters)
         progressed = False
         for k, (oid, value) in enumerate(varbinds):
-            col = self._columns[request.columns[k % n]]
+            if k < nr:
+                col = self._columns[request.columns[k]]
+            elif n:
+                col = self._columns[repeaters[(k - nr) % n]]
+            else:
+                break  # more varbinds than asked for: ignore the surplus
             if col.done:
                 continue
             prefix = col.oid

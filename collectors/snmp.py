@@ -1,0 +1,720 @@
+"""The pysnmp 7.1 (asyncio) implementation of :class:`collectors.types.SnmpClient`.
+
+How it uses pysnmp, and why (numbers in /work/shared/SNMP-NOTES.md):
+
+* One ``SnmpEngine``, one UDP socket, every target registered up front (§1, §7): the v1/v2c
+  community model rebuilds a map over all targets each time one is added to a running engine,
+  which makes a first round over 2,000 new targets quadratic.
+* Requests go through pysnmp's command generators (``entity.rfc3413.cmdgen``) with numeric OIDs
+  and no MIB lookups (§4); results are converted to plain Python at once.
+* A full poll is one GET of the scalars plus multi-column GETBULKs assembled by
+  :class:`collectors.table_walk.TableWalk` (§2–3), sized from the row counts seen last time so a
+  table usually comes back in one request.
+* A semaphore bounds the requests in flight (50) and the socket's receive buffer is enlarged to
+  4 MiB (§6): with the kernel default, replies overflow the buffer and answered polls become
+  false timeouts.
+* Failures are values, never exceptions (§5): each maps to one :class:`ErrorKind` and a detail
+  naming the target (key and host:port), the request and how long we waited.
+
+The USM user table holds one key set per user name, so targets that use the same v3 user name with
+different keys cannot share an engine; each such key set gets an extra engine (and socket). With
+one key set per user name (the usual case) there is exactly one engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+from collections.abc import Sequence
+
+from pyasn1.type import univ
+from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.entity import config as engine_config
+from pysnmp.entity.engine import SnmpEngine
+from pysnmp.entity.rfc3413 import cmdgen
+from pysnmp.error import PySnmpError
+from pysnmp.hlapi.v3arch.asyncio import auth as hl_auth
+from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
+from pysnmp.hlapi.v3arch.asyncio.transport import UdpTransportTarget
+from pysnmp.proto import errind, rfc1902, rfc1905
+from pysnmp.proto.error import StatusInformation
+
+from collectors.profile import Profile
+from collectors.poll_mapping import Counter32, Counter64, as_int, as_text, map_tables
+from collectors.table_walk import END, BulkRequest, Oid, TableWalk, format_oid, parse_oid
+from collectors.types import (
+    Credentials,
+    ErrorKind,
+    PollResult,
+    ProbeResult,
+    Target,
+    V2cCredentials,
+    V3Credentials,
+)
+
+log = logging.getLogger(__name__)
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
+SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+_SCALAR_NAMES = {SYS_DESCR: "sysDescr.0", SYS_OBJECT_ID: "sysObjectID.0", SYS_UPTIME: "sysUpTime.0"}
+
+_AUTH_PROTOCOLS = {
+    "md5": hl_auth.usmHMACMD5AuthProtocol,
+    "sha": hl_auth.usmHMACSHAAuthProtocol,
+    "sha224": hl_auth.usmHMAC128SHA224AuthProtocol,
+    "sha256": hl_auth.usmHMAC192SHA256AuthProtocol,
+    "sha384": hl_auth.usmHMAC256SHA384AuthProtocol,
+    "sha512": hl_auth.usmHMAC384SHA512AuthProtocol,
+}
+# AES-192/256 keys are longer than the auth hash; net-snmp ("AES-192", "AES-256") extends them the
+# Blumenthal way (draft-blumenthal-aes-usm-04), Cisco the Reeder way. We follow net-snmp, which is
+# what Linux-based APs run.
+_PRIV_PROTOCOLS = {
+    "des": hl_auth.usmDESPrivProtocol,
+    "aes": hl_auth.usmAesCfb128Protocol,
+    "aes192": hl_auth.usmAesBlumenthalCfb192Protocol,
+    "aes256": hl_auth.usmAesBlumenthalCfb256Protocol,
+}
+
+# USM and VACM refusals: the agent is there, our credentials are not accepted.
+_AUTH_INDICATIONS: tuple[type, ...] = (
+    errind.UnknownUserName,
+    errind.WrongDigest,
+    errind.DecryptionError,
+    errind.UnknownSecurityName,
+    errind.UnsupportedSecurityLevel,
+    errind.NotInTimeWindow,
+    errind.AuthenticationError,
+    errind.AuthenticationFailure,
+    errind.UnknownCommunityName,
+    errind.UnsupportedAuthProtocol,
+    errind.UnsupportedPrivProtocol,
+    errind.NoSuchView,
+    errind.NoAccessEntry,
+    errind.NoGroupName,
+    errind.NoSuchContext,
+    errind.NotInView,
+)
+
+_ERROR_STATUS = (
+    "noError tooBig noSuchName badValue readOnly genErr noAccess wrongType wrongLength wrongEncoding"
+    " wrongValue noCreation inconsistentValue resourceUnavailable commitFailed undoFailed"
+    " authorizationError notWritable inconsistentName"
+).split()
+_TOO_BIG = 1
+_AUTHORIZATION_ERROR = 16
+
+_NULL = univ.Null("")
+_END_TYPES = (rfc1905.NoSuchObject, rfc1905.NoSuchInstance, rfc1905.EndOfMibView)
+
+
+def _plain(value: Any) -> Any:
+    """A pysnmp value as plain Python (see :mod:`collectors.poll_mapping`); END for no-such/end."""
+    if isinstance(value, univ.Integer):
+        if isinstance(value, rfc1902.Counter64):
+            return Counter64(value)
+        if isinstance(value, rfc1902.Counter32):
+            return Counter32(value)
+        return int(value)
+    # pyasn1's Null (and so noSuchObject & co.) derives from OctetString: test it first.
+    if isinstance(value, univ.Null):
+        return END if isinstance(value, _END_TYPES) else None
+    if isinstance(value, univ.OctetString):
+        return value.asOctets()
+    if isinstance(value, univ.ObjectIdentifier):
+        return str(value)
+    return None
+
+
+def _oid_name(oid: str) -> str:
+    return _SCALAR_NAMES.get(oid, oid)
+
+
+def _status_name(status: int) -> str:
+    return _ERROR_STATUS[status] if 0 <= status < len(_ERROR_STATUS) else f"error-status {status}"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    kind: ErrorKind
+    detail: str
+    status: int = 0  # SNMP error-status when the agent sent one
+
+
+@dataclass
+class _PeerStats:
+    """Datagrams from one agent address that pysnmp dropped (they answer no pending request)."""
+
+    undecodable: int = 0
+    unmatched: int = 0
+
+
+@dataclass
+class ClientStats:
+    """Counters for the service's own metrics."""
+
+    requests: int = 0
+    timeouts: int = 0
+    in_flight: int = 0
+    in_flight_peak: int = 0
+    varbinds: int = 0  # received in answers (decoding them is most of the CPU a poll costs)
+    undecodable_datagrams: int = 0  # replies that were not SNMP at all
+    unmatched_datagrams: int = 0  # decodable replies that matched no pending request (late, wrong id)
+
+
+@dataclass
+class _EngineSlot:
+    """One SnmpEngine with its socket and the v3 key set it holds per user name."""
+
+    engine: SnmpEngine
+    get: cmdgen.GetCommandGenerator = field(default_factory=cmdgen.GetCommandGenerator)
+    bulk: cmdgen.BulkCommandGeneratorSingleRun = field(default_factory=cmdgen.BulkCommandGeneratorSingleRun)
+    v3_users: dict[str, V3Credentials] = field(default_factory=dict)
+    parse_errors: Any = None  # the engine's snmpInASNParseErrs instance
+    rcvbuf: int = 0
+    open: bool = False
+
+
+@dataclass(frozen=True)
+class _Registration:
+    target: Target
+    slot: _EngineSlot
+    addr_name: str
+    address: tuple[str, int]  # resolved
+
+    @property
+    def where(self) -> str:
+        return f"{self.target.key} {self.target.host}:{self.target.port}"
+
+
+def _auth_data(creds: Credentials) -> hl_auth.CommunityData | hl_auth.UsmUserData:
+    """pysnmp auth data for our credentials; ValueError (without secrets) when incomplete."""
+    if isinstance(creds, V2cCredentials):
+        return hl_auth.CommunityData(creds.community, mpModel=1)
+    if creds.priv_protocol and not creds.auth_protocol:
+        raise ValueError(f"v3 user {creds.user!r}: privacy needs authentication (authPriv or authNoPriv)")
+    if creds.auth_protocol and not creds.auth_key:
+        raise ValueError(f"v3 user {creds.user!r}: auth_protocol {creds.auth_protocol} without auth_key")
+    if creds.priv_protocol and not creds.priv_key:
+        raise ValueError(f"v3 user {creds.user!r}: priv_protocol {creds.priv_protocol} without priv_key")
+    for name, key, used in (
+        ("auth_key", creds.auth_key, creds.auth_protocol),
+        ("priv_key", creds.priv_key, creds.priv_protocol),
+    ):
+        if used and key is not None and len(key) < 8:
+            # RFC 3414 §11.2: agents (net-snmp among them) refuse shorter pass phrases.
+            raise ValueError(f"v3 user {creds.user!r}: {name} shorter than 8 characters")
+    try:
+        return hl_auth.UsmUserData(
+            creds.user,
+            authKey=creds.auth_key if creds.auth_protocol else None,
+            privKey=creds.priv_key if creds.priv_protocol else None,
+            authProtocol=_AUTH_PROTOCOLS[creds.auth_protocol] if creds.auth_protocol else None,
+            privProtocol=_PRIV_PROTOCOLS[creds.priv_protocol] if creds.priv_protocol else None,
+        )
+    except (KeyError, PySnmpError) as exc:
+        # pysnmp's message names the problem (e.g. short key) but never the key itself.
+        raise ValueError(f"v3 user {creds.user!r}: {type(exc).__name__}: {exc}") from None
+
+
+async def _until(predicate: Any, deadline_s: float, what: str) -> None:
+    """Yield to the loop until ``predicate()`` holds; TimeoutError naming ``what`` after the deadline."""
+    end = time.monotonic() + deadline_s
+    while not predicate():
+        if time.monotonic() > end:
+            raise TimeoutError(f"{what} not ready after {deadline_s:.1f} s")
+        await asyncio.sleep(0.001)
+
+
+class PysnmpClient:
+    """SNMP v2c/v3 client on pysnmp 7.1: liveness probes and full profile polls.
+
+    ``max_in_flight`` bounds requests awaiting a reply across all targets; ``rcvbuf`` is the socket
+    receive buffer asked of the kernel. ``max_varbinds`` bounds one GETBULK reply (columns ×
+    max-repetitions); ``max_rows`` per column and ``max_requests`` per poll stop a huge table from
+    running away with a poll (the cut is reported in ``detail``).
+    """
+
+    def __init__(
+        self,
+        max_in_flight: int = 50,
+        rcvbuf: int = 4 * 1024 * 1024,
+        *,
+        max_varbinds: int = 100,  # net-snmp cuts GETBULK replies at 100 varbinds (maxGetbulkResponses)
+        max_rows: int = 1000,
+        max_requests: int = 40,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self._sem = asyncio.Semaphore(max_in_flight)
+        self._rcvbuf_wanted = rcvbuf
+        self._max_varbinds = max_varbinds
+        self._max_rows = max_rows
+        self._max_requests = max_requests
+        self._slots: list[_EngineSlot] = [_EngineSlot(SnmpEngine())]
+        self._regs: dict[str, _Registration] = {}
+        self._peers: dict[tuple[str, int], _PeerStats] = {}
+        self._row_hints: dict[tuple[str, str], dict[Oid, int]] = {}
+        self._delivered = 0  # responses handed to us; tells a matched datagram from a dropped one
+        self._closed = False
+        self.stats = ClientStats()
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    @property
+    def rcvbuf(self) -> int:
+        """Receive buffer the kernel granted the (first) socket, in bytes; 0 before register()."""
+        return self._slots[0].rcvbuf
+
+    @property
+    def engine_count(self) -> int:
+        return len(self._slots)
+
+    async def register(self, targets: Sequence[Target]) -> None:
+        """Create transport targets and auth entries for all targets before the first round.
+
+        Raises ValueError listing every target whose credentials are unusable (a config error);
+        targets whose host name does not resolve are logged and retried at their first request.
+        """
+        problems: list[str] = []
+        for target in targets:
+            try:
+                result = await self._register(target)
+            except ValueError as exc:
+                problems.append(f"{target.key}: {exc}")
+                continue
+            if isinstance(result, _Failure):
+                log.warning("snmp_register_failed ap=%s detail=%s", target.key, result.detail)
+        log.info(
+            "snmp_registered targets=%d engines=%d rcvbuf=%d problems=%d",
+            len(self._regs),
+            len(self._slots),
+            self.rcvbuf,
+            len(problems),
+        )
+        if problems:
+            raise ValueError("unusable SNMP credentials:\n" + "\n".join(problems))
+
+    async def _register(self, target: Target) -> _Registration | _Failure:
+        reg = self._regs.get(target.key)
+        if reg is not None and reg.target == target:
+            return reg
+        if self._closed:
+            raise RuntimeError("PysnmpClient is closed")
+        auth_data = _auth_data(target.credentials)
+        if reg is not None:  # the target changed (address, timing or credentials)
+            self._release(reg)
+        slot = self._slot_for(target.credentials)
+        await self._open(slot)
+        try:
+            async with asyncio.timeout(10.0):  # getaddrinfo has no timeout of its own
+                transport_target = await UdpTransportTarget.create(
+                    (target.host, target.port), timeout=target.timeout, retries=target.retries
+                )
+        except (PySnmpError, TimeoutError, OSError) as exc:
+            return _Failure(
+                ErrorKind.TIMEOUT,
+                f"address of {target.key} {target.host}:{target.port} does not resolve: {exc}",
+            )
+        addr_name, _ = LCD.configure(slot.engine, auth_data, transport_target, b"")
+        address = (str(transport_target.transport_address[0]), int(transport_target.transport_address[1]))
+        reg = _Registration(target, slot, addr_name, address)
+        self._regs[target.key] = reg
+        self._peers.setdefault(address, _PeerStats())
+        return reg
+
+    def _release(self, old: _Registration) -> None:
+        """Free the old key set's claim on its user name unless another target still uses it.
+
+        pysnmp then replaces the user's keys (and the copies localized per agent) when the new
+        key set is configured under the same name.
+        """
+        del self._regs[old.target.key]
+        creds = old.target.credentials
+        if isinstance(creds, V3Credentials) and not any(
+            r.slot is old.slot and r.target.credentials == creds for r in self._regs.values()
+        ):
+            if old.slot.v3_users.get(creds.user) == creds:
+                del old.slot.v3_users[creds.user]
+
+    def _slot_for(self, creds: Credentials) -> _EngineSlot:
+        if isinstance(creds, V2cCredentials):
+            return self._slots[0]
+        for slot in self._slots:
+            held = slot.v3_users.get(creds.user)
+            if held is None or held == creds:
+                slot.v3_users[creds.user] = creds
+                return slot
+        slot = _EngineSlot(SnmpEngine())
+        slot.v3_users[creds.user] = creds
+        self._slots.append(slot)
+        log.info("snmp_extra_engine user=%s engines=%d", creds.user, len(self._slots))
+        return slot
+
+    async def _open(self, slot: _EngineSlot) -> None:
+        """Give the engine its UDP socket (enlarged receive buffer) and our receive hook."""
+        if slot.open:
+            return
+        slot.open = True
+        engine = slot.engine
+        transport = udp.UdpAsyncioTransport().open_client_mode()
+        engine_config.add_transport(engine, udp.DOMAIN_NAME, transport)
+        await _until(lambda: transport.transport is not None, 5.0, "pysnmp UDP socket")
+        sock = transport.transport.get_extra_info("socket")
+        slot.rcvbuf = self._enlarge_rcvbuf(sock)
+        (slot.parse_errors,) = engine.get_mib_builder().import_symbols("__SNMPv2-MIB", "snmpInASNParseErrs")
+        # Route datagrams through our hook (public dispatcher API) so replies pysnmp drops as
+        # undecodable or unmatched can be told apart from silence when a request times out.
+        dispatcher = engine.transport_dispatcher
+        dispatcher.unregister_recv_callback()
+        dispatcher.register_recv_callback(partial(self._on_datagram, slot))
+
+    def _enlarge_rcvbuf(self, sock: Any) -> int:
+        want = self._rcvbuf_wanted
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, want)
+            # Linux reports twice the usable size (bookkeeping overhead) and caps at rmem_max.
+            got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2
+            if got < want and hasattr(socket, "SO_RCVBUFFORCE"):
+                try:  # beyond net.core.rmem_max: allowed with CAP_NET_ADMIN only
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, want)
+                    got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2
+                except OSError:
+                    pass
+        except OSError as exc:
+            log.warning("snmp_rcvbuf_failed wanted=%d error=%s", want, exc)
+            return 0
+        if got < want:
+            log.warning(
+                "snmp_rcvbuf_small wanted=%d got=%d hint=raise net.core.rmem_max; replies may be dropped",
+                want,
+                got,
+            )
+        else:
+            log.debug("snmp_rcvbuf wanted=%d got=%d", want, got)
+        return got
+
+    def _on_datagram(
+        self, slot: _EngineSlot, dispatcher: Any, domain: Any, address: Any, message: bytes
+    ) -> None:
+        delivered = self._delivered
+        parse_errors = int(slot.parse_errors.syntax)
+        try:
+            slot.engine.message_dispatcher.receive_message(slot.engine, domain, address, message)
+        finally:
+            if self._delivered == delivered:
+                peer = self._peers.get((str(address[0]), int(address[1])))
+                if int(slot.parse_errors.syntax) != parse_errors:
+                    self.stats.undecodable_datagrams += 1
+                    if peer is not None:
+                        peer.undecodable += 1
+                else:
+                    # v3 discovery reports land here too; they are only counted, never blamed.
+                    self.stats.unmatched_datagrams += 1
+                    if peer is not None:
+                        peer.unmatched += 1
+
+    async def close(self) -> None:
+        """Release the sockets; pending requests end as timeouts."""
+        if self._closed:
+            return
+        self._closed = True
+        for slot in self._slots:
+            if slot.open:
+                slot.engine.close_dispatcher()
+
+    # -- one exchange ---------------------------------------------------------------------------
+
+    def _on_response(
+        self,
+        engine: SnmpEngine,
+        handle: int,
+        error_indication: Any,
+        error_status: Any,
+        error_index: Any,
+        var_binds: Any,
+        fut: asyncio.Future[Any],
+    ) -> None:
+        self._delivered += 1
+        if not fut.done():
+            fut.set_result((error_indication, error_status, error_index, var_binds))
+
+    async def _exchange(
+        self,
+        reg: _Registration,
+        verb: str,
+        oids: Sequence[str] | Sequence[Oid],
+        op: str,
+        bulk: BulkRequest | None = None,
+    ) -> list[tuple[Any, Any]] | _Failure:
+        """Send one GET (``bulk`` None) or GETBULK and wait for its reply, bounded by the semaphore."""
+        target = reg.target
+        slot = reg.slot
+        varbinds = [(rfc1902.ObjectName(oid), _NULL) for oid in oids]
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        attempts = target.retries + 1
+        # pysnmp times the request out itself; this only guards against a reply callback that never
+        # comes. v3 engine discovery may add rounds, hence the generous margin.
+        deadline = target.timeout * (attempts + 5) + 1.0
+        async with self._sem:
+            peer = self._peers[reg.address]
+            undecodable, unmatched = peer.undecodable, peer.unmatched
+            started = time.monotonic()
+            stats = self.stats
+            stats.requests += 1
+            stats.in_flight += 1
+            stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
+            try:
+                if bulk is None:
+                    slot.get.send_varbinds(
+                        slot.engine, reg.addr_name, None, b"", varbinds, self._on_response, fut
+                    )
+                else:
+                    slot.bulk.send_varbinds(
+                        slot.engine,
+                        reg.addr_name,
+                        None,
+                        b"",
+                        bulk.non_repeaters,
+                        bulk.max_repetitions,
+                        varbinds,
+                        self._on_response,
+                        fut,
+                    )
+                async with asyncio.timeout(deadline):
+                    error_indication, error_status, error_index, reply = await fut
+            except StatusInformation as exc:
+                indication = exc.get("errorIndication") if hasattr(exc, "get") else None
+                return self._indication_failure(reg, verb, op, indication, time.monotonic() - started)
+            except TimeoutError:
+                self.stats.timeouts += 1
+                return _Failure(
+                    ErrorKind.TIMEOUT,
+                    f"timeout after {time.monotonic() - started:.1f} s (no callback from pysnmp)"
+                    f" {verb} {reg.where}, {op}",
+                )
+            except PySnmpError as exc:
+                return _Failure(
+                    ErrorKind.PROTOCOL, f"pysnmp refused the request {verb} {reg.where}, {op}: {exc}"
+                )
+            finally:
+                stats.in_flight -= 1
+            waited = time.monotonic() - started
+
+        if error_indication:
+            if isinstance(error_indication, errind.RequestTimedOut):
+                self.stats.timeouts += 1
+                return self._timeout_failure(
+                    reg, verb, op, waited, peer.undecodable - undecodable, peer.unmatched - unmatched
+                )
+            return self._indication_failure(reg, verb, op, error_indication, waited)
+        status = int(error_status or 0)
+        if status:
+            index = int(error_index or 0)
+            culprit = ""
+            if 0 < index <= len(oids):
+                bad = oids[index - 1]
+                culprit = " at " + _oid_name(bad if isinstance(bad, str) else format_oid(bad))
+            kind = ErrorKind.AUTH if status == _AUTHORIZATION_ERROR else ErrorKind.SNMP_ERROR
+            return _Failure(
+                kind,
+                f"agent answered {_status_name(status)}{culprit} after {waited:.2f} s {verb} {reg.where}, {op}",
+                status=status,
+            )
+        self.stats.varbinds += len(reply)
+        return list(reply)
+
+    def _timeout_failure(
+        self, reg: _Registration, verb: str, op: str, waited: float, undecodable: int, unmatched: int
+    ) -> _Failure:
+        target = reg.target
+        text = (
+            f"timeout after {target.retries + 1} attempts × {target.timeout:g} s (waited {waited:.1f} s)"
+            f" {verb} {reg.where}, {op}"
+        )
+        if undecodable:
+            return _Failure(
+                ErrorKind.PROTOCOL,
+                f"no valid reply: {undecodable} undecodable datagram(s) from"
+                f" {reg.address[0]}:{reg.address[1]} instead; {text}",
+            )
+        if unmatched and isinstance(target.credentials, V2cCredentials):
+            text += (
+                f"; {unmatched} reply(ies) from {reg.address[0]}:{reg.address[1]} matched no pending"
+                " request (late, or wrong request-id)"
+            )
+        elif unmatched:
+            # An agent that cannot decrypt our scoped PDU (wrong privacy key) drops it silently after
+            # answering engine discovery: a live agent, yet a timeout.
+            text += (
+                f"; {unmatched} datagram(s) from {reg.address[0]}:{reg.address[1]} answered no pending"
+                " request (v3 discovery reports or late replies): the agent is alive; if this persists,"
+                " suspect the privacy key"
+            )
+        return _Failure(ErrorKind.TIMEOUT, text)
+
+    def _indication_failure(
+        self, reg: _Registration, verb: str, op: str, indication: Any, waited: float
+    ) -> _Failure:
+        if isinstance(indication, _AUTH_INDICATIONS):
+            kind = ErrorKind.AUTH
+        elif isinstance(indication, errind.RequestTimedOut):
+            kind = ErrorKind.TIMEOUT
+        else:
+            kind = ErrorKind.PROTOCOL  # badResponse, parse errors, unexpected reports, …
+        name = type(indication).__name__ if isinstance(indication, errind.ErrorIndication) else "error"
+        return _Failure(kind, f"{name}: {indication} after {waited:.2f} s {verb} {reg.where}, {op}")
+
+    async def _registration(self, target: Target) -> _Registration | _Failure:
+        reg = self._regs.get(target.key)
+        if reg is not None and reg.target == target:
+            return reg
+        log.debug("snmp_late_register ap=%s", target.key)  # register() should have seen it
+        try:
+            return await self._register(target)
+        except ValueError as exc:
+            return _Failure(
+                ErrorKind.AUTH, f"unusable credentials for {target.key} {target.host}:{target.port}: {exc}"
+            )
+
+    # -- probe ----------------------------------------------------------------------------------
+
+    async def probe(self, target: Target) -> ProbeResult:
+        """One GET of sysUpTime.0. Device problems come back as a result, never as an exception."""
+        started_at, t0 = time.time(), time.monotonic()
+        try:
+            error, detail, ticks = await self._probe(target)
+        except Exception as exc:  # a bug, or a reply that broke us: still a result, with a trace in the log
+            log.exception("probe_crashed ap=%s", target.key)
+            error, detail, ticks = (
+                ErrorKind.PROTOCOL,
+                f"internal error probing {target.key} {target.host}:{target.port}: {type(exc).__name__}: {exc}",
+                None,
+            )
+        duration = time.monotonic() - t0
+        if error is not None:
+            log.debug(
+                "probe_failed ap=%s kind=%s waited=%.2fs detail=%s", target.key, error, duration, detail
+            )
+        return ProbeResult(target.key, started_at, duration, error=error, detail=detail, uptime_ticks=ticks)
+
+    async def _probe(self, target: Target) -> tuple[ErrorKind | None, str, int | None]:
+        reg = await self._registration(target)
+        if isinstance(reg, _Failure):
+            return reg.kind, reg.detail, None
+        reply = await self._exchange(reg, "probing", [SYS_UPTIME], "GET sysUpTime.0")
+        if isinstance(reply, _Failure):
+            return reply.kind, reply.detail, None
+        if len(reply) != 1 or str(reply[0][0]) != SYS_UPTIME:
+            got = ", ".join(str(oid) for oid, _ in reply) or "nothing"
+            return ErrorKind.PROTOCOL, f"asked sysUpTime.0 of {reg.where}, got {got}", None
+        value = _plain(reply[0][1])
+        if value is END:
+            return (
+                ErrorKind.NO_SUCH_OBJECT,
+                f"{type(reply[0][1]).__name__} for sysUpTime.0 probing {reg.where}",
+                None,
+            )
+        ticks = as_int(value)
+        if ticks is None:
+            return ErrorKind.PROTOCOL, f"sysUpTime.0 of {reg.where} is not a number: {value!r:.40}", None
+        return None, "", ticks
+
+    # -- poll -----------------------------------------------------------------------------------
+
+    async def poll(self, target: Target, profile: Profile) -> PollResult:
+        """GET of uptime, sysDescr, sysObjectID, then GETBULK walks of every column of the profile."""
+        started_at, t0 = time.time(), time.monotonic()
+        try:
+            fields = await self._poll(target, profile)
+        except Exception as exc:
+            log.exception("poll_crashed ap=%s profile=%s", target.key, profile.name)
+            fields = {
+                "error": ErrorKind.PROTOCOL,
+                "detail": f"internal error polling {target.key} {target.host}:{target.port}:"
+                f" {type(exc).__name__}: {exc}",
+            }
+        duration = time.monotonic() - t0
+        if fields.get("error") is not None:
+            log.debug(
+                "poll_failed ap=%s kind=%s waited=%.2fs detail=%s",
+                target.key,
+                fields["error"],
+                duration,
+                fields.get("detail"),
+            )
+        return PollResult(
+            key=target.key, profile=profile.name, started_at=started_at, duration=duration, **fields
+        )
+
+    async def _poll(self, target: Target, profile: Profile) -> dict[str, Any]:
+        reg = await self._registration(target)
+        if isinstance(reg, _Failure):
+            return {"error": reg.kind, "detail": reg.detail}
+
+        scalar_oids = list(dict.fromkeys((profile.uptime, SYS_DESCR, SYS_OBJECT_ID)))
+        op = "GET " + " + ".join(_oid_name(o) for o in scalar_oids)
+        reply = await self._exchange(reg, "polling", scalar_oids, op)
+        if isinstance(reply, _Failure):
+            return {"error": reply.kind, "detail": reply.detail}
+        scalars: dict[str, Any] = {str(oid): _plain(value) for oid, value in reply}
+        missing: list[str] = []
+
+        def scalar(oid: str, label: str) -> Any:
+            value = scalars.get(oid, END)
+            if value is END or value is None:
+                missing.append(label)
+                return None
+            return value
+
+        uptime = as_int(scalar(profile.uptime, "uptime"))
+        descr = scalar(SYS_DESCR, "sys_descr")
+        object_id = scalar(SYS_OBJECT_ID, "sys_object_id")
+        result: dict[str, Any] = {
+            "uptime_ticks": uptime,
+            "sys_descr": None if descr is None else as_text(descr),
+            "sys_object_id": None if object_id is None else str(object_id),
+        }
+
+        hint_key = (target.key, profile.name)
+        walk = TableWalk(
+            [parse_oid(c) for c in profile.columns],
+            max_varbinds=self._max_varbinds,
+            max_rows=self._max_rows,
+            max_requests=self._max_requests,
+            expected_rows=self._row_hints.get(hint_key),
+        )
+        while (request := walk.next_request()) is not None:
+            op = (
+                f"GETBULK #{request.number} ×{request.max_repetitions} of {len(request.columns)} column(s)"
+                f" from {format_oid(request.start_oids[0])}"
+            )
+            reply = await self._exchange(reg, "polling", request.start_oids, op, bulk=request)
+            if isinstance(reply, _Failure):
+                if reply.status == _TOO_BIG and walk.shrink():
+                    continue
+                return {**result, "error": reply.kind, "detail": reply.detail, "missing": tuple(missing)}
+            walk.absorb(request, [(oid.asTuple(), _plain(value)) for oid, value in reply])
+        self._row_hints[hint_key] = walk.row_counts()
+
+        tables = {
+            format_oid(col): {format_oid(idx): value for idx, value in rows.items()}
+            for col, rows in walk.rows.items()
+        }
+        mapped = map_tables(profile, tables, {format_oid(c) for c in walk.missing})
+        notes = "; ".join(walk.notes)
+        return {
+            **result,
+            "detail": f"{reg.where}: {notes}" if notes else "",
+            "clients": mapped.clients,
+            "interfaces": mapped.interfaces,
+            "radios": mapped.radios,
+            "cpu_ratio": mapped.cpu_ratio,
+            "missing": tuple(missing) + mapped.missing,
+        }
