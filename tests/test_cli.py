@@ -1,0 +1,59 @@
+"""The command line as a user meets it: exit codes and messages that name the place."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e import ROOT, free_port, small_city
+
+
+def wifimon(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+def test_check_config_accepts_the_demo():
+    out = wifimon("check-config", "config/demo/wifimon.yaml")
+    assert out.returncode == 0, out.stderr
+    assert "388 APs" in out.stdout
+
+
+def test_check_config_names_file_line_and_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sites:\n  - id: x\n    bogus_key: 1\n")
+    out = wifimon("check-config", str(bad))
+    assert out.returncode == 1
+    assert f"{bad}:3: sites[0].bogus_key: unknown key 'bogus_key'" in out.stderr
+
+
+def test_check_config_reports_an_unknown_profile(tmp_path):
+    config = small_city(tmp_path)
+    config.write_text(config.read_text().replace("profile: generic}", "profile: nosuchvendor}"))
+    out = wifimon("check-config", str(config))
+    assert out.returncode == 1 and "sites[1].aps[0].profile: unknown profile 'nosuchvendor'" in out.stderr
+
+
+def test_run_with_an_unreachable_database_says_which(tmp_path):
+    config = small_city(tmp_path)
+    dead = free_port()
+    config.write_text(config.read_text().replace(
+        f"store_url: sqlite:///{tmp_path}/wifimon.db",
+        f"store_url: postgresql+psycopg://wifimon:hunter2@127.0.0.1:{dead}/wifimon"))
+    out = wifimon("run", str(config))
+    assert out.returncode == 1
+    assert f"127.0.0.1:{dead}/wifimon" in out.stderr and "hunter2" not in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_status_when_nothing_runs_says_where_it_looked(tmp_path):
+    config = small_city(tmp_path)
+    out = wifimon("status", str(config))
+    assert out.returncode == 1 and "cannot reach the running service at http://127.0.0.1:" in out.stderr
+
+
+def test_simulate_without_a_simulator_names_the_control_address():
+    port = free_port()
+    out = wifimon("simulate", "--fault", "x=down", "--control", f"127.0.0.1:{port}")
+    assert out.returncode == 1 and f"127.0.0.1:{port}" in out.stderr
