@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.profile import Profile, identify
+from collectors.profile import Match, Profile, identify
 from collectors.types import ErrorKind, SnmpClient, Target
 
 IDENTITY_PROFILE = Profile(name="identity", description="sysUpTime.0, sysDescr.0, sysObjectID.0 only")
@@ -25,6 +25,7 @@ class Identity:
     uptime_ticks: int | None = None
     error: ErrorKind | None = None
     detail: str = ""
+    probes_answered: frozenset[str] = frozenset()  # vendor-MIB probe OIDs (profiles' match.probe) present
 
     @property
     def ok(self) -> bool:
@@ -35,12 +36,26 @@ class Identity:
         return self.sys_object_id, self.sys_descr, self.uptime_ticks
 
 
-async def fetch_identity(client: SnmpClient, target: Target) -> Identity:
-    """One GET of the three identifying scalars; never raises for device problems."""
-    result = await client.poll(target, IDENTITY_PROFILE)
+def probe_profile(profiles: dict[str, Profile]) -> Profile:
+    """A table-less profile whose one GET asks the identity scalars plus every profile's probes."""
+    probes = tuple(dict.fromkeys(p for prof in profiles.values() for p in prof.match.probe))
+    return Profile(name="identity", description="identity scalars and vendor probes", match=Match(probe=probes))
+
+
+async def fetch_identity(
+    client: SnmpClient, target: Target, profiles: dict[str, Profile] | None = None
+) -> Identity:
+    """One GET of the three identifying scalars (and the profiles' vendor probes); never raises for
+    device problems."""
+    asked = probe_profile(profiles) if profiles else IDENTITY_PROFILE
+    result = await client.poll(target, asked)
+    lacking = [m for m in result.missing if not m.startswith("match.probe")]
     detail = result.detail
-    if result.ok and result.missing:
-        detail = f"agent lacks {', '.join(result.missing)}"
+    if result.ok and lacking:
+        detail = f"agent lacks {', '.join(lacking)}"
+    missing_probes = {asked.match.probe[int(m[len("match.probe["):-1])]
+                      for m in result.missing if m.startswith("match.probe[")}
+    answered = frozenset(p for p in asked.match.probe if p not in missing_probes) if result.ok else frozenset()
     return Identity(
         key=target.key,
         sys_object_id=result.sys_object_id,
@@ -48,9 +63,17 @@ async def fetch_identity(client: SnmpClient, target: Target) -> Identity:
         uptime_ticks=result.uptime_ticks,
         error=result.error,
         detail=detail,
+        probes_answered=answered,
     )
 
 
 def select_profile(profiles: dict[str, Profile], identity: Identity) -> Profile:
     """The most specific profile for the device (``generic`` when nothing matches or it did not answer)."""
-    return identify(profiles, identity.sys_object_id or "", identity.sys_descr or "")
+    return identify(profiles, identity.sys_object_id or "", identity.sys_descr or "", identity.probes_answered)
+
+
+async def identify_device(client: SnmpClient, target: Target,
+                          profiles: dict[str, Profile]) -> tuple[Profile, Identity]:
+    """Ask the device who it is (one GET, vendor probes included) and pick its profile."""
+    identity = await fetch_identity(client, target, profiles)
+    return select_profile(profiles, identity), identity

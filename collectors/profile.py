@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -29,20 +29,82 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_scalar(oid: str) -> bool:
+    """A scalar instance is written with its ``.0``; a column without (SMI columns never end in 0)."""
+    return oid.endswith(".0")
+
+
+def _str_keys(value: object) -> object:
+    """YAML reads ``{1: 2.4GHz}`` with an int key; the raw values it is matched against are text."""
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+
+
+ValueMap = Annotated[dict[str, str], BeforeValidator(_str_keys)]
+StateMap = Annotated[dict[str, Literal["up", "down"]], BeforeValidator(_str_keys)]
+
+_INDEX_RE = re.compile(r"^index(\[(0|[1-9][0-9]*)\])?$")
+
+
+def _check_label(value: str) -> str:
+    if _INDEX_RE.match(value):
+        return value
+    try:
+        return _check_oid(value)
+    except ValueError:
+        raise ValueError(f"not a numeric OID, 'index' or 'index[N]': {value!r}") from None
+
+
+Label = Annotated[str, AfterValidator(_check_label)]
+"""Where a row's label comes from: a column of the same table, ``index`` (the whole row index, an
+OID-encoded string decoded to text) or ``index[N]`` (its N-th sub-identifier, from 0)."""
+
+
 class Match(_Strict):
-    """How to recognise the device: any sysObjectID prefix or any sysDescr regex."""
+    """How to recognise the device.
+
+    The longest ``sys_object_id`` prefix wins; a ``sys_descr`` regex confirms (or, listed and not
+    matching, weakens) an OID match and alone is enough when no OID matches. ``probe`` names scalar
+    instances of the vendor's MIB whose presence identifies it when neither says anything (many
+    devices report net-snmp's generic sysObjectID).
+    """
 
     sys_object_id: tuple[Oid, ...] = ()
     sys_descr: tuple[str, ...] = ()
+    probe: tuple[Oid, ...] = ()
+
+    @field_validator("sys_descr")
+    @classmethod
+    def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for rx in v:
+            try:
+                re.compile(rx)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression {rx!r}: {exc}") from None
+        return v
+
+    @field_validator("probe")
+    @classmethod
+    def _probe_scalars(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for oid in v:
+            if not is_scalar(oid):
+                raise ValueError(f"a probe is a scalar instance ending in .0, not {oid!r}")
+        return v
 
 
 class ClientTable(_Strict):
-    """A table column counting stations; ssid/radio columns share its index."""
+    """Associated stations: a table column (one count per row) or a scalar instance (``….0``).
+
+    ``ssid``/``radio`` label each row, from a column sharing its index or from the index itself;
+    ``radio_map`` renames raw values (Cisco's bsnAPIfType 1/2 → 2.4GHz/5GHz). Counts are read as
+    gauges whatever their wire type: vendors type some as Counter32 (bsnApIfNoOfUsers,
+    mtxrWlApClientCount), yet they go down as stations leave.
+    """
 
     level: Literal["vap", "ssid", "radio", "ap"]
     count: Oid
-    ssid: Oid | None = None
-    radio: Oid | None = None
+    ssid: Label | None = None
+    radio: Label | None = None
+    radio_map: ValueMap = {}
 
 
 class InterfaceTable(_Strict):
@@ -56,10 +118,83 @@ class InterfaceTable(_Strict):
 
 
 class RadioTable(_Strict):
-    name: Oid | None = None
+    """Per-radio readings; ``name`` labels the row (``name_map`` renames raw values).
+
+    ``frequency_mhz`` is turned into a channel number where the vendor gives MHz (MikroTik, ePMP).
+    """
+
+    name: Label | None = None
+    name_map: ValueMap = {}
     channel: Oid | None = None
+    frequency_mhz: Oid | None = None
     utilisation_percent: Oid | None = None
     noise_dbm: Oid | None = None
+
+
+class MemorySpec(_Strict):
+    """Memory in use as a ratio: ``used_percent``, or ``total`` with ``used`` or ``free`` (same units)."""
+
+    used_percent: Oid | None = None
+    total: Oid | None = None
+    used: Oid | None = None
+    free: Oid | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> MemorySpec:
+        if self.used_percent is None and (self.total is None or (self.used is None) == (self.free is None)):
+            raise ValueError("give 'used_percent', or 'total' with exactly one of 'used' or 'free'")
+        return self
+
+
+class LteSpec(_Strict):
+    """Cellular signal (a ferry's LTE router): scalars, or columns read from their first row (one modem)."""
+
+    rsrp_dbm: Oid | None = None
+    rsrq_db: Oid | None = None
+    sinr_db: Oid | None = None
+    rssi_dbm: Oid | None = None
+    divisor: float = Field(1.0, gt=0, description="raw values are divided by this (some report tenths)")
+
+
+class ControllerApTable(_Strict):
+    """A controller's AP table, one row per AP it knows (index: usually the AP's MAC as 6 sub-ids)."""
+
+    name: Oid
+    mac: Label = "index"
+    ip: Oid | None = None
+    status: Oid | None = None
+    status_map: StateMap = Field(
+        {}, description="raw status (number or text) → up/down; values not listed read as unknown"
+    )
+    clients: Oid | None = None
+    uptime: Oid | None = Field(None, description="TimeTicks since the AP (re)joined or booted")
+
+    @model_validator(mode="after")
+    def _status_pair(self) -> ControllerApTable:
+        if (self.status is None) != (not self.status_map):
+            raise ValueError("give 'status' and 'status_map' together")
+        return self
+
+
+class ControllerRadioTable(_Strict):
+    """Per-radio rows of the controller's APs: the row index is the AP's index plus a radio suffix."""
+
+    clients: Oid
+    radio: Label = "index"
+    radio_map: ValueMap = {}
+
+
+class ControllerSpec(_Strict):
+    aps: ControllerApTable
+    radios: ControllerRadioTable | None = None
+
+
+class TrapSpec(_Strict):
+    """A notification the device (or its controller) sends, by snmpTrapOID, and what it says."""
+
+    oid: Oid
+    name: str = Field(description="MIB name, e.g. linkDown; what the logs print")
+    means: Literal["down", "up", "restart", "link_down", "link_up"]
 
 
 class Profile(_Strict):
@@ -67,26 +202,74 @@ class Profile(_Strict):
     description: str = ""
     match: Match = Match()
     uptime: Oid = "1.3.6.1.2.1.1.3.0"
-    cpu_load_percent: Oid | None = Field(default=None, description="table column, averaged over rows")
+    cpu_load_percent: Oid | None = Field(
+        default=None, description="table column (averaged over rows) or scalar instance"
+    )
+    cpu_divisor: float = Field(1.0, gt=0, description="raw CPU values are divided by this (ePMP: tenths)")
+    memory: MemorySpec | None = None
     clients: tuple[ClientTable, ...] = ()
     interfaces: InterfaceTable | None = None
     radios: RadioTable | None = None
+    controller: ControllerSpec | None = None
+    lte: LteSpec | None = None
+    traps: tuple[TrapSpec, ...] = Field(default=(), description="notifications the trap receiver recognises")
+
+    @model_validator(mode="after")
+    def _tables_are_columns(self) -> Profile:
+        """Interface, radio, controller and LTE objects are table columns: a ``.0`` there is a typo."""
+        for label, oid in object_labels(self).items():
+            if label.startswith(("interfaces.", "radios.", "controller.")) and is_scalar(oid):
+                raise ValueError(f"{label}: {oid} ends in .0 (a scalar instance); give the table column")
+        if not is_scalar(self.uptime):
+            raise ValueError(f"uptime: {self.uptime} must be a scalar instance ending in .0")
+        return self
 
     @cached_property
     def columns(self) -> tuple[str, ...]:
         """Every table column the full poll walks, in a stable order."""
-        cols: list[str] = []
-        if self.cpu_load_percent:
-            cols.append(self.cpu_load_percent)
-        for table in self.clients:
-            cols.extend(c for c in (table.count, table.ssid, table.radio) if c)
-        if self.interfaces:
-            i = self.interfaces
-            cols.extend((i.name, i.in_octets, i.out_octets))
-        if self.radios:
-            r = self.radios
-            cols.extend(c for c in (r.name, r.channel, r.utilisation_percent, r.noise_dbm) if c)
-        return tuple(dict.fromkeys(cols))
+        return tuple(dict.fromkeys(o for o in object_labels(self).values() if not is_scalar(o)))
+
+    @cached_property
+    def scalars(self) -> tuple[str, ...]:
+        """Scalar instances the full poll GETs along with uptime, sysDescr and sysObjectID."""
+        return tuple(dict.fromkeys(o for o in object_labels(self).values() if is_scalar(o)))
+
+
+def object_labels(profile: Profile) -> dict[str, str]:
+    """Profile field path (``clients[0].count``, ``controller.aps.status``) → OID, for every object named.
+
+    ``index`` labels are not objects and are left out; ``uptime`` is handled by the poll itself.
+    """
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, model: BaseModel | None) -> None:
+        if model is None:
+            return
+        for field_name in type(model).model_fields:
+            value = getattr(model, field_name)
+            path = f"{prefix}{field_name}"
+            if isinstance(value, str) and field_name not in _NOT_OIDS and not _INDEX_RE.match(value):
+                out[path] = value
+            elif isinstance(value, tuple) and field_name in _OID_LISTS:
+                out.update({f"{path}[{i}]": v for i, v in enumerate(value)})
+
+    if profile.cpu_load_percent:
+        out["cpu_load_percent"] = profile.cpu_load_percent
+    walk("memory.", profile.memory)
+    for i, table in enumerate(profile.clients):
+        walk(f"clients[{i}].", table)
+    walk("interfaces.", profile.interfaces)
+    walk("radios.", profile.radios)
+    if profile.controller:
+        walk("controller.aps.", profile.controller.aps)
+        walk("controller.radios.", profile.controller.radios)
+    walk("lte.", profile.lte)
+    walk("match.", profile.match)
+    return out
+
+
+_NOT_OIDS = {"level", "uplink", "name_map", "radio_map", "status_map"}
+_OID_LISTS = {"probe"}
 
 
 class ProfileError(ValueError):
@@ -101,7 +284,10 @@ def load_profile(path: Path) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        lines = [
+            f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
         raise ProfileError("\n".join(lines)) from None
 
 
@@ -115,19 +301,37 @@ def load_profiles(*dirs: Path) -> dict[str, Profile]:
     return profiles
 
 
-def identify(profiles: dict[str, Profile], sys_object_id: str, sys_descr: str) -> Profile:
-    """The most specific profile matching the device; ``generic`` when none does.
+def match_score(profile: Profile, sys_object_id: str, sys_descr: str,
+                answered: frozenset[str] = frozenset()) -> tuple[int, int, int]:
+    """How well a device matches a profile: (OID prefix length, sysDescr verdict, probes answered).
 
-    The longest matching sysObjectID prefix wins; a sysDescr match counts after any OID match.
+    The sysDescr verdict is 1 when a listed regex matches, 0 when the profile lists none, -1 when it
+    lists some and none matches: two profiles claiming the same vendor OID (Zyxel NWA and NXC) are
+    told apart by sysDescr. A profile matches at all only through an OID prefix, a sysDescr regex or
+    an answered probe.
     """
     oid = sys_object_id.lstrip(".")
-    best: tuple[int, Profile] | None = None
-    for profile in profiles.values():
-        score = max(
-            (len(p) for p in profile.match.sys_object_id if oid == p or oid.startswith(p + ".")), default=0
-        )
-        if not score and any(re.search(rx, sys_descr) for rx in profile.match.sys_descr):
-            score = 1
-        if score and (best is None or score > best[0]):
-            best = (score, profile)
-    return best[1] if best else profiles["generic"]
+    m = profile.match
+    length = max((len(p) for p in m.sys_object_id if oid == p or oid.startswith(p + ".")), default=0)
+    descr = (1 if any(re.search(rx, sys_descr) for rx in m.sys_descr) else -1) if m.sys_descr else 0
+    probes = sum(p in answered for p in m.probe)
+    if not length and descr < 1 and not probes:
+        return (0, 0, 0)
+    return (length, descr, probes)
+
+
+def identify(profiles: dict[str, Profile], sys_object_id: str, sys_descr: str,
+             answered: frozenset[str] | set[str] = frozenset()) -> Profile:
+    """The most specific profile matching the device; ``generic`` when none does.
+
+    The longest matching sysObjectID prefix wins, then a sysDescr match, then vendor-MIB probes that
+    answered (``answered``: probe OIDs the device has; see :mod:`collectors.identify`). Ties go to the
+    profile name first in alphabetical order, so the choice never depends on file order.
+    """
+    scored = [(match_score(p, sys_object_id, sys_descr, frozenset(answered)), p.name, p)
+              for p in profiles.values() if p.name != "generic"]
+    scored = [s for s in scored if s[0] != (0, 0, 0)]
+    if not scored:
+        return profiles["generic"]
+    scored.sort(key=lambda s: (tuple(-x for x in s[0]), s[1]))
+    return scored[0][2]

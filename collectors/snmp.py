@@ -125,6 +125,8 @@ def _plain(value: Any) -> Any:
     # pyasn1's Null (and so noSuchObject & co.) derives from OctetString: test it first.
     if isinstance(value, univ.Null):
         return END if isinstance(value, _END_TYPES) else None
+    if isinstance(value, rfc1902.IpAddress):  # an OctetString underneath: four raw bytes are no label
+        return ".".join(str(b) for b in value.asOctets())
     if isinstance(value, univ.OctetString):
         return value.asOctets()
     if isinstance(value, univ.ObjectIdentifier):
@@ -658,8 +660,10 @@ class PysnmpClient:
         if isinstance(reg, _Failure):
             return {"error": reg.kind, "detail": reg.detail}
 
-        scalar_oids = list(dict.fromkeys((profile.uptime, SYS_DESCR, SYS_OBJECT_ID)))
-        op = "GET " + " + ".join(_oid_name(o) for o in scalar_oids)
+        scalar_oids = list(dict.fromkeys((profile.uptime, SYS_DESCR, SYS_OBJECT_ID, *profile.scalars)))
+        op = "GET " + " + ".join(_oid_name(o) for o in scalar_oids[:3])
+        if len(scalar_oids) > 3:
+            op += f" + {len(scalar_oids) - 3} profile scalar(s)"
         reply = await self._exchange(reg, "polling", scalar_oids, op)
         if isinstance(reply, _Failure):
             return {"error": reply.kind, "detail": reply.detail}
@@ -707,7 +711,14 @@ class PysnmpClient:
             format_oid(col): {format_oid(idx): value for idx, value in rows.items()}
             for col, rows in walk.rows.items()
         }
-        mapped = map_tables(profile, tables, {format_oid(c) for c in walk.missing})
+        absent = {format_oid(c) for c in walk.missing}
+        for oid in profile.scalars:  # scalars travel as one-row tables (row "0")
+            value = scalars.get(oid, END)
+            if value is END or value is None:
+                absent.add(oid)
+            else:
+                tables[oid] = {"0": value}
+        mapped = map_tables(profile, tables, absent)
         notes = "; ".join(walk.notes)
         return {
             **result,
@@ -716,5 +727,8 @@ class PysnmpClient:
             "interfaces": mapped.interfaces,
             "radios": mapped.radios,
             "cpu_ratio": mapped.cpu_ratio,
+            "memory_ratio": mapped.memory_ratio,
+            "controller_aps": mapped.controller_aps,
+            "lte": mapped.lte,
             "missing": tuple(missing) + mapped.missing,
         }

@@ -87,6 +87,7 @@ class ClientCount:
     count: int
     radio: str = ""
     ssid: str = ""
+    oid: str = ""  # the object instance the count was read from: tracing a figure back, never a label
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,36 @@ class RadioStats:
     channel: int | None = None
     utilisation_ratio: float | None = None  # 0..1
     noise_dbm: float | None = None
+
+
+@dataclass(frozen=True)
+class ControllerAp:
+    """One row of a controller's AP table: an AP the controller knows, and what it says about it.
+
+    ``status`` is the profile's reading of the vendor value: ``up``, ``down``, or ``unknown`` when the
+    value is not in the profile's map (``raw_status`` keeps it for the log). A table without a status
+    column lists joined APs only, so presence alone reads as ``up``.
+    """
+
+    index: str
+    name: str = ""
+    mac: str = ""  # aa:bb:cc:dd:ee:ff, lower case; "" when neither a column nor the index gives one
+    ip: str = ""
+    status: Literal["up", "down", "unknown"] = "up"
+    raw_status: str = ""
+    clients: int | None = None  # the controller's per-AP count, or the sum of the AP's radio rows
+    uptime_ticks: int | None = None
+    radios: tuple[ClientCount, ...] = ()  # per-radio counts of this AP (level "radio")
+
+
+@dataclass(frozen=True)
+class LteSignal:
+    """Signal of a cellular modem (a ferry's LTE router); None where the device does not say."""
+
+    rsrp_dbm: float | None = None
+    rsrq_db: float | None = None
+    sinr_db: float | None = None
+    rssi_dbm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +156,9 @@ class PollResult:
     cpu_ratio: float | None = None  # 0..1, mean over processors
     memory_ratio: float | None = None  # 0..1 used
     missing: tuple[str, ...] = ()  # profile objects the agent did not have (not an error)
+    # None: the profile has no controller section; (): it has one and the AP table was empty.
+    controller_aps: tuple[ControllerAp, ...] | None = None
+    lte: LteSignal | None = None
 
     @property
     def ok(self) -> bool:

@@ -20,18 +20,23 @@ from collectors.snmp import PysnmpClient
 from prometheus_client import CollectorRegistry
 
 from collectors.profile import Profile, load_profiles
+from monitor.alerting.service import Alerting
 from monitor.config import ConfigError, LoadedConfig
 from monitor.domain import Event, Transition
 from monitor.http import HttpServer
+from monitor.maintenance_windows import MaintenanceBook, config_windows
 from monitor.metrics import FleetCollector, ServiceMetrics
 from monitor.poller import Poller
-from monitor.store import Store
+from monitor.store import Store, StoreError
 from monitor.store_writer import StoreWriter
+from monitor.traps import start_traps
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
 PUBLISH_SECONDS = 0.5
+MAINTENANCE_REFRESH_SECONDS = 15.0  # store windows re-read at least this often (more often if probes are)
+MAINTENANCE_LOOKAHEAD_SECONDS = 3600.0  # one-off windows starting later are picked up by a later refresh
 
 
 def wifimon_version() -> str:
@@ -102,6 +107,7 @@ class Service:
         self.metrics_url = ""
         self._rcvbuf_seen = _rcvbuf_errors()
         self._store_failures_seen = 0
+        self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
     async def run(self, stop: asyncio.Event) -> None:
         db = self.store.url.database
@@ -113,9 +119,15 @@ class Service:
         last = await asyncio.to_thread(self.store.last_states)
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe)  # type: ignore[union-attr]
         client = PysnmpClient(max_in_flight=self.cfg.concurrency)
-        poller = Poller(self.loaded, client, self.profiles, StoreSink(writer, self.store, run_id), self.metrics)
+        await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
+        alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
+                            windows=lambda: self.maintenance.windows)
+        await asyncio.to_thread(alerting.restore)
+        poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
+                        self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
         poller.restore(last)
         await poller.register()
+        traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
         self.registry.register(FleetCollector(poller.snapshot))
 
         async def ready() -> tuple[bool, str]:
@@ -127,7 +139,7 @@ class Service:
                 return False, f"store unreachable: {exc}"
             return True, "ready"
 
-        http = HttpServer(self.registry, poller.snapshot, ready)
+        http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes())
         host, _, port = self.cfg.listen.rpartition(":")
         bound = await http.start(host, int(port))
         self.metrics_url = f"http://{host}:{bound}/metrics"
@@ -147,7 +159,10 @@ class Service:
                           args=[writer], **common)
         scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
                           id="usage", **common)
+        scheduler.add_job(self._refresh_maintenance, "interval", args=[poller], id="maintenance",
+                          seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
         scheduler.start()
+        alerting.start(poller.snapshot)
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
                  self.metrics_url, self.store.display_url)
         print(f"wifimon: polling {len(poller.tracks)} devices; metrics at {self.metrics_url}", flush=True)
@@ -156,13 +171,30 @@ class Service:
         finally:
             log.info("service_stopping run=%s", run_id)
             scheduler.shutdown(wait=False)
+            if traps is not None:
+                await traps.close()
             await poller.close()
             await client.close()
+            await alerting.close()  # before the writer closes: the last alert states are queued to it
             self._flush_usage(writer, poller)
             writer.submit(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
             await http.close()
             log.info("service_stopped run=%s", run_id)
+
+    async def _refresh_maintenance(self, poller: Poller | None = None) -> None:
+        """Re-read the store's maintenance windows (in a thread, never on the loop) and apply them now."""
+        now = time.time()
+        try:
+            stored = await asyncio.to_thread(self.store.list_maintenance, now, now + MAINTENANCE_LOOKAHEAD_SECONDS)
+        except StoreError as exc:  # keep the windows read last time; the next refresh tries again
+            log.warning("maintenance_refresh_failed windows_kept=%d error=%s", len(self.maintenance.windows), exc)
+        else:
+            if self.maintenance.update(stored):
+                log.info("maintenance_windows_loaded in_config=%d in_store=%d",
+                         len(self.loaded.config.maintenance), len(stored))
+        if poller is not None:
+            poller.apply_modes()
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if event.job_id in ("probe", "metrics"):

@@ -197,12 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the raw JSON document")
     p.set_defaults(func=cmd_status)
 
-    from monitor import sites_import
+    from monitor import cli_alerting, cli_maintenance, cli_report, sites_import
+
+    cli_report.register(sub)
+    cli_maintenance.register(sub)
+    cli_alerting.register(sub)
 
     p = sub.add_parser("import-sites", help="merge the national free Wi-Fi dataset (CSV) into a config's sites",
                        description=sites_import.DESCRIPTION)
     sites_import.add_arguments(p)
     p.set_defaults(func=sites_import.run)
+
+    from monitor import cli_identify
+
+    cli_identify.register(sub)
 
     p = sub.add_parser("demo", help="run the simulated fleet and the monitor together (make demo)")
     _config_arg(p)

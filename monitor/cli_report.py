@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from monitor.config import ConfigError, parse_config
-from monitor.report import DEFAULT_TARGET, make_report, previous_month
+from monitor.report import DEFAULT_TARGET, make_report, month_period, previous_month
 from monitor.report_formats import FORMATS, write_report
 from monitor.report_formats.tables import hms
 from monitor.store import Store, StoreError
@@ -86,6 +86,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     now = time.time()
     month = args.month or previous_month(now, config.service.timezone)
     try:
+        month_period(month, config.service.timezone, now)
+    except ValueError as exc:
+        print(f"wifimon report: --month: {exc}", file=sys.stderr)
+        return 2
+    try:
         store, note = open_history(config.service.store_url)
         try:
             if note:
@@ -95,9 +100,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         finally:
             store.close()
         files = write_report(report, formats, args.out, args.lang)
-    except ValueError as exc:  # a malformed --month
-        print(f"wifimon report: {exc}", file=sys.stderr)
-        return 2
     except (StoreError, FontMissing, OSError) as exc:  # OSError: e.g. an unwritable --out, a full disk
         print(f"wifimon report: {exc}", file=sys.stderr)
         return 1

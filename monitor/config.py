@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,6 +17,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -165,6 +166,15 @@ class Device(_Strict):
 
 class AccessPoint(Device):
     ssids: tuple[str, ...] = ()
+    controller: Ident | None = Field(
+        None, description="id of an entry under 'controllers:' whose AP table says whether this AP is up"
+    )
+    controller_ap: str | None = Field(
+        None, description="the AP as the controller lists it: name, MAC or IP (default: this AP's id)"
+    )
+    poll_direct: bool = Field(
+        False, description="with 'controller': also poll the AP itself for uptime and traffic"
+    )
 
 
 Category = Literal[
@@ -196,11 +206,108 @@ class Site(_Strict):
         return self
 
 
+class TrapSettings(_Strict):
+    """The SNMP trap receiver: where it listens and which credentials a trap may authenticate with."""
+
+    listen: str = Field("127.0.0.1:1162", description="IPv4 host:port; 0.0.0.0:162 hears the whole network"
+                        " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)")
+    credentials: tuple[Ident, ...] = Field(min_length=1, description="names under 'credentials:' (v2c or v3)")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("must be host:port")
+        return v
+
+
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from '45m', '2h', '1h30m', '1d' or a number of seconds; ValueError says what is accepted."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION_RE.match(value.strip().lower())) and any(m.groups()):
+        d, h, mi, s = (int(g or 0) for g in m.groups())
+        seconds = float(d * 86400 + h * 3600 + mi * 60 + s)
+    else:
+        raise ValueError(f"{value!r} is not a duration: write e.g. 45m, 2h, 1h30m or 1d")
+    if not seconds > 0:
+        raise ValueError("a duration must be longer than 0 seconds")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Recurrence = Literal["daily", "weekly", "monthly"]
+# A repeating window must end before its next occurrence begins (a month is at least 28 days).
+REPEAT_PERIOD: dict[str, float] = {"daily": 86400.0, "weekly": 7 * 86400.0, "monthly": 28 * 86400.0}
+
+
+class MaintenanceEntry(_Strict):
+    """A planned maintenance window: one scope, a start, an end or a duration, maybe a repeat.
+
+    Times without a UTC offset are local time in ``service.timezone``; a repeating window repeats at the
+    same local time (its first occurrence is ``start``).
+    """
+
+    ap: Ident | None = Field(None, description="an AP (or uplink device) id")
+    site: Ident | None = None
+    category: Category | None = None
+    district: str | None = Field(None, min_length=1)
+    all: bool = Field(False, description="every site")
+    start: datetime
+    end: datetime | None = None
+    duration: Duration | None = Field(None, description="e.g. 2h, 90m, 1h30m, 1d")
+    repeat: Recurrence | None = None
+    comment: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MaintenanceEntry:
+        scopes = [k for k in ("ap", "site", "category", "district") if getattr(self, k) is not None]
+        scopes += ["all"] if self.all else []
+        if len(scopes) != 1:
+            got = f" (got {', '.join(scopes)})" if scopes else ""
+            raise ValueError(f"give exactly one scope: ap, site, category, district or all: true{got}")
+        if (self.end is None) == (self.duration is None):
+            raise ValueError("give exactly one of 'end' or 'duration'")
+        if self.end is not None:
+            if self.repeat:
+                raise ValueError("a repeating window takes 'duration', not 'end'")
+            if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+                raise ValueError("give 'start' and 'end' both with a UTC offset or both without")
+            if self.end <= self.start:
+                raise ValueError("'end' must be after 'start'")
+        if self.repeat and self.duration is not None and self.duration >= REPEAT_PERIOD[self.repeat]:
+            days = REPEAT_PERIOD[self.repeat] / 86400
+            raise ValueError(f"a {self.repeat} window must be shorter than {days:.0f} day{'s' if days > 1 else ''}")
+        return self
+
+    @property
+    def scope(self) -> tuple[str, str | None]:
+        """(scope kind, value) as the store keeps them: ('site', 'gs-0001'), ('all', None), …"""
+        for kind in ("ap", "site", "category", "district"):
+            if getattr(self, kind) is not None:
+                return kind, getattr(self, kind)
+        return "all", None
+
+
+# Here, below Secret and Ident which it uses (see monitor/alerting/__init__.py for why that is enough).
+from monitor.alerting.settings import AlertingSettings  # noqa: E402
+
+
 class Config(_Strict):
     service: ServiceSettings = ServiceSettings()
     credentials: dict[Ident, CredentialSpec] = {}
     profile_dirs: tuple[Path, ...] = ()
     sites: tuple[Site, ...] = ()
+    alerting: AlertingSettings = AlertingSettings()
+    traps: TrapSettings | None = Field(None, description="the SNMP trap receiver; absent: none runs")
+    maintenance: tuple[MaintenanceEntry, ...] = Field((), description="planned maintenance windows")
+    controllers: tuple[Device, ...] = Field(
+        (), description="wireless controllers whose AP tables watch the APs that name them ('controller:')"
+    )
 
 
 def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
@@ -229,6 +336,62 @@ def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
             name = dev.get("credentials") if isinstance(dev, dict) else None
             if isinstance(name, str) and name not in creds:
                 problems.append((loc + ("credentials",), f"no credentials named {name!r}"))
+    problems.extend(_check_trap_and_maintenance_references(data, creds, sites))
+    problems.extend(_check_controller_references(data, creds, sites, seen))
+    return problems
+
+
+def _check_controller_references(data: dict[str, Any], creds: Any, sites: list[Any], seen: dict[str, str],
+                                 ) -> list[tuple[tuple[Any, ...], str]]:
+    """Controllers have unique ids and existing credentials; an AP's 'controller' names one of them."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    controllers = data.get("controllers") if isinstance(data.get("controllers"), list) else []
+    ids: set[str] = set()
+    for ci, ctl in enumerate(controllers):
+        if not isinstance(ctl, dict):
+            continue
+        cid, loc = ctl.get("id"), ("controllers", ci)
+        if isinstance(cid, str):
+            if cid in seen or cid in ids:
+                problems.append((loc + ("id",), f"duplicate id {cid!r} (also {seen.get(cid, 'controllers')})"))
+            ids.add(cid)
+        name = ctl.get("credentials")
+        if isinstance(name, str) and name not in creds:
+            problems.append((loc + ("credentials",), f"no credentials named {name!r}"))
+    for si, site in enumerate(sites):
+        aps = site.get("aps") if isinstance(site, dict) else None
+        for ai, ap in enumerate(aps if isinstance(aps, list) else []):
+            ref = ap.get("controller") if isinstance(ap, dict) else None
+            if isinstance(ref, str) and ref not in ids:
+                problems.append((("sites", si, "aps", ai, "controller"), f"no controller {ref!r} under 'controllers:'"))
+    return problems
+
+
+def _check_trap_and_maintenance_references(data: dict[str, Any], creds: Any, sites: list[Any],
+                                           ) -> list[tuple[tuple[Any, ...], str]]:
+    """traps.credentials and maintenance scopes must name credentials, sites, devices, districts that exist."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    traps = data.get("traps")
+    if isinstance(traps, dict) and isinstance(traps.get("credentials"), list):
+        for i, name in enumerate(traps["credentials"]):
+            if isinstance(name, str) and name not in creds:
+                problems.append((("traps", "credentials", i), f"no credentials named {name!r}"))
+    entries = data.get("maintenance")
+    if not isinstance(entries, list):
+        return problems
+    site_dicts = [s for s in sites if isinstance(s, dict)]
+    known = {
+        "site": ({s.get("id") for s in site_dicts}, "no site {!r}"),
+        "ap": ({d.get("id") for s in site_dicts
+                for d in (s.get("aps") if isinstance(s.get("aps"), list) else []) + [s.get("uplink")]
+                if isinstance(d, dict)}, "no AP or uplink device {!r}"),
+        "district": ({s.get("district") for s in site_dicts}, "no site has district {!r}"),
+    }
+    for i, entry in enumerate(entries):
+        for key, (ids, message) in known.items():
+            value = entry.get(key) if isinstance(entry, dict) else None
+            if isinstance(value, str) and value not in ids:
+                problems.append((("maintenance", i, key), message.format(value)))
     return problems
 
 
@@ -356,6 +519,15 @@ class LoadedConfig:
     path: Path
     config: Config
     credentials: dict[str, Credentials]
+
+    def controller_target(self, device: Device) -> Target:
+        """A controller's target: it belongs to no site, so only its own and the service's SNMP settings."""
+        snmp = device.snmp or self.config.service.snmp
+        host, port = device.host_port
+        return Target(
+            key=device.id, host=host, port=port, credentials=self.credentials[device.credentials],
+            timeout=snmp.timeout, retries=snmp.retries,
+        )
 
     def target(self, site: Site, device: Device) -> Target:
         snmp = device.snmp or site.snmp or self.config.service.snmp

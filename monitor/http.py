@@ -19,6 +19,7 @@ from monitor.snapshot import Snapshot
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT = 10.0
+MAX_BODY = 64 * 1024  # POST bodies are small JSON documents (an ack)
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,11 @@ class Response:
     content_type: str = "text/plain; charset=utf-8"
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
+
+# A POST route: (lower-cased headers, body) → response. Each handler does its own authentication.
+PostHandler = Callable[[dict[str, str], bytes], Awaitable[Response]]
 
 
 def status_document(snap: Snapshot) -> dict[str, object]:
@@ -53,8 +58,9 @@ def status_document(snap: Snapshot) -> dict[str, object]:
 
 class HttpServer:
     def __init__(self, registry: CollectorRegistry, snapshot: Callable[[], Snapshot],
-                 ready: Callable[[], Awaitable[tuple[bool, str]]]):
+                 ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None):
         self._registry = registry
+        self._posts = dict(posts or {})
         self._snapshot = snapshot
         self._ready = ready
         self._server: asyncio.Server | None = None
@@ -68,8 +74,11 @@ class HttpServer:
             self._server.close()
             await self._server.wait_closed()
 
-    async def _route(self, method: str, path: str) -> Response:
+    async def _route(self, method: str, path: str, headers: dict[str, str] | None = None,
+                     body: bytes = b"") -> Response:
         path = path.split("?", 1)[0]
+        if method == "POST" and path in self._posts:
+            return await self._posts[path](headers or {}, body)
         if method != "GET":
             return Response(405, b"only GET\n")
         if path == "/metrics":
@@ -88,8 +97,15 @@ class HttpServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
-            method, path, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            resp = await self._route(method, path)
+            first, *lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = first.split(" ", 2)
+            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines if ln)}
+            length = int(headers.get("content-length") or 0)
+            if length > MAX_BODY:
+                resp = Response(413, b"body too large\n")
+            else:
+                body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT) if length else b""
+                resp = await self._route(method, path, headers, body)
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             resp = Response(400, b"bad request\n")
         except Exception:

@@ -26,6 +26,7 @@ _SPECS = [
     MetricSpec("wifi_ap_state_since_timestamp_seconds", "gauge", "When the AP entered its current state", AP),
     MetricSpec("wifi_ap_uptime_seconds", "gauge", "Device uptime (sysUpTime, corrected for its 497-day wrap)", AP),
     MetricSpec("wifi_ap_clients", "gauge", "Associated stations at the level the device offers", AP + ("radio", "ssid", "level")),
+    MetricSpec("wifi_ap_stations", "gauge", "Associated stations of the AP counted once: the sum at the one level named (see monitor/clients.py)", AP + ("level",)),
     MetricSpec("wifi_ap_receive_bytes", "counter", "Bytes received on the AP's uplink interfaces, monotonic across wraps and reboots", AP),
     MetricSpec("wifi_ap_transmit_bytes", "counter", "Bytes transmitted on the AP's uplink interfaces, monotonic across wraps and reboots", AP),
     MetricSpec("wifi_ap_probe_duration_seconds", "gauge", "Round-trip time of the last liveness probe", AP),

@@ -80,6 +80,8 @@ class FleetCollector(Collector):
                     f["wifi_ap_uptime_seconds"].add_metric(key, a.uptime_seconds)
                 for c in a.clients:
                     f["wifi_ap_clients"].add_metric(key + [c.radio, c.ssid, c.level], float(c.count))
+                if a.client_level is not None:
+                    f["wifi_ap_stations"].add_metric(key + [a.client_level], float(a.client_total))
                 if a.rx_bytes is not None:
                     f["wifi_ap_receive_bytes"].add_metric(key, float(a.rx_bytes))
                 if a.tx_bytes is not None:
@@ -123,6 +125,9 @@ class ServiceMetrics:
         self.store_errors = make("wifimon_store_errors")
         self.store_queue = make("wifimon_store_queue_depth")
         self.aps_configured = make("wifimon_aps_configured")
+        self.notifications = make("wifimon_notifications")
+        self.outbox_depth = make("wifimon_outbox_depth")
+        self.traps_received = make("wifimon_traps_received")
         build = make("wifimon_build_info")
         build.labels(version).set(1)  # type: ignore[union-attr]
         for r in ("probe", "metrics"):  # present from the start, so rate() and alerts see zeros

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from collectors.identify import identify_device
 from collectors.profile import Profile, identify
-from collectors.types import ClientCount, PollResult, ProbeResult, RadioStats, SnmpClient, Target
+from collectors.types import ClientCount, ErrorKind, PollResult, ProbeResult, RadioStats, SnmpClient, Target
 from monitor.calendar import in_service
+from monitor.clients import device_total
 from monitor.config import Device, LoadedConfig, Site
+from monitor.controller import ExpectedAp, verdicts
 from monitor.counters import Uptime, advance_uptime, counter_delta
 from monitor.domain import ApStatus, Event, EventKind, Reason, Scope, SiteStatus, Transition
 from monitor.metrics import ServiceMetrics
@@ -77,6 +80,25 @@ class DeviceData:
     counters_at: float | None = None
 
 
+@dataclass
+class ControllerEntry:
+    """A wireless controller: polled for its AP table, never tracked as a state of its own."""
+
+    device: Device
+    target: Target
+    profile: str  # "auto" until identified
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One observation of an AP made through its controller, shaped like a probe outcome for ``observe``."""
+
+    ok: bool
+    started_at: float
+    error: Reason | ErrorKind | None = None
+    detail: str = ""
+
+
 def _spread_key(entity: str) -> str:
     return hashlib.blake2b(entity.encode(), digest_size=8).hexdigest()
 
@@ -91,6 +113,7 @@ class Poller:
         metrics: ServiceMetrics,
         clock: Callable[[], float] = time.time,
         maintenance: Callable[[Site, float], bool] = lambda site, now: False,
+        device_maintenance: Callable[[Site, str, float], bool] = lambda site, device, now: False,
     ):
         cfg = loaded.config.service
         self._cfg = cfg
@@ -100,6 +123,7 @@ class Poller:
         self._metrics = metrics
         self._clock = clock
         self._maintenance = maintenance
+        self._device_maintenance = device_maintenance  # AP-scoped windows: (site, device id, now)
         self._tz = ZoneInfo(cfg.timezone)
         self._policy = Policy(cfg.confirm_failures, cfg.flapping.transitions, cfg.flapping.window)
         self._sites = {s.id: s for s in loaded.config.sites}
@@ -110,6 +134,8 @@ class Poller:
             if site.uplink:
                 self._entries[site.uplink.id] = Entry(site, site.uplink, loaded.target(site, site.uplink), Scope.UPLINK)
         self._order = sorted(self._entries, key=_spread_key)
+        self._devices_of: dict[str, tuple[str, ...]] = {
+            s.id: tuple(a.id for a in s.aps) + ((s.uplink.id,) if s.uplink else ()) for s in loaded.config.sites}
         self.tracks: dict[str, DeviceTrack] = {
             e.id: DeviceTrack(e.id, e.site.id, e.scope) for e in self._entries.values()
         }
@@ -118,6 +144,15 @@ class Poller:
         self._data: dict[str, DeviceData] = {e.id: DeviceData(profile=e.device.profile, model=e.device.model)
                                              for e in self._entries.values()}
         self._rechecks: dict[str, asyncio.Task[None]] = {}
+        # Controller mode: an AP naming a controller is watched through that controller's AP table.
+        self._controllers: dict[str, ControllerEntry] = {
+            c.id: ControllerEntry(c, loaded.controller_target(c), c.profile) for c in loaded.config.controllers}
+        self._watched: dict[str, list[Entry]] = {cid: [] for cid in self._controllers}
+        for e in self._entries.values():
+            cid = getattr(e.device, "controller", None)
+            if e.scope == Scope.AP and cid in self._watched:
+                self._watched[cid].append(e)
+        self._controller_polls: dict[str, asyncio.Task[None]] = {}
         self.usage = UsageAccumulator()
         self._snapshot = Snapshot(taken_at=0.0, sites=())
         self._dirty = True
@@ -147,15 +182,19 @@ class Poller:
         self._dirty = True
 
     async def register(self) -> None:
-        await self._client.register([e.target for e in self._entries.values()])
+        await self._client.register([e.target for e in self._entries.values()]
+                                    + [c.target for c in self._controllers.values()])
 
     # -- rounds -----------------------------------------------------------------------------------
 
     async def probe_round(self) -> None:
         """Probe every device once, spread over the probe interval; skip those being re-checked."""
         self._apply_modes(self._clock())
-        due = [self._entries[k] for k in self._order if k not in self._rechecks]
+        due = [self._entries[k] for k in self._order
+               if k not in self._rechecks and not self._via_controller(self._entries[k])]
         await self._round("probe", self._cfg.probe_interval, due, self._probe_entry)
+        # One walk of each controller's AP table stands for the probes of all the APs it watches.
+        await asyncio.gather(*(self._poll_controller(cid) for cid, aps in self._watched.items() if aps))
         self.first_probe_round_done = True
         self._dirty = True
 
@@ -163,7 +202,8 @@ class Poller:
         """Full poll of every AP that is up or not yet known; down ones are left to the probes."""
         due = [self._entries[k] for k in self._order
                if self._entries[k].scope == Scope.AP and self.tracks[k].status in (ApStatus.UP, ApStatus.UNKNOWN)
-               and self.tracks[k].mode == "active"]
+               and self.tracks[k].mode == "active"
+               and (not self._via_controller(self._entries[k]) or getattr(self._entries[k].device, "poll_direct", False))]
         await self._round("metrics", self._cfg.metrics_interval, due, self._poll_entry)
 
     async def _round(self, name: str, interval: float, entries: list[Entry],
@@ -202,7 +242,13 @@ class Poller:
     async def _probe_entry(self, entry: Entry) -> None:
         if self.tracks[entry.id].mode != "active":
             return
+        if self._via_controller(entry):  # a re-check of such an AP is a fresh look at its controller's table
+            await self._poll_controller(entry.device.controller)  # type: ignore[attr-defined]
+            return
         result = await self._client.probe(entry.target)
+        if result.error is ErrorKind.NO_SUCH_OBJECT:
+            # The agent answered, it just has no sysUpTime (FortiAP, some Zyxel firmware): alive.
+            result = replace(result, error=None, detail="")
         self._count("probe", result.error)
         data = self._data[entry.id]
         data.probes += 1
@@ -222,6 +268,8 @@ class Poller:
         self._count("poll", result.error)
         if result.ok and data.profile == "auto":
             found = identify(self._profiles, result.sys_object_id or "", result.sys_descr or "")
+            if found.name == "generic":  # sysObjectID/sysDescr say nothing: ask the vendor MIBs (one GET)
+                found, _ = await identify_device(self._client, entry.target, self._profiles)
             log.info("profile_identified device=%s profile=%s", entry.id, found.name)
             data.profile = found.name
             if found is not profile:
@@ -238,7 +286,9 @@ class Poller:
         if result.uptime_ticks is not None:
             self._uptime(entry, data, result.uptime_ticks, at)
         data.last_poll_at = at
-        data.clients = result.clients
+        via_controller = self._via_controller(entry)
+        if not via_controller:  # the controller's counts win: one source per AP, never both added
+            data.clients = result.clients
         data.radios = result.radios
         data.cpu_ratio = result.cpu_ratio
         if not data.model and result.sys_descr:
@@ -246,8 +296,59 @@ class Poller:
         rx = tx = 0
         if profile.interfaces and result.interfaces:
             rx, tx = self._traffic(entry, data, profile, result, at)
-        clients = sum(c.count for c in result.clients) if result.clients else None
-        self.usage.add(entry.id, entry.site.id, at, clients, rx, tx)
+        total = None if via_controller else device_total(result.clients)
+        self.usage.add(entry.id, entry.site.id, at, total[0] if total else None, rx, tx)
+
+    # -- controller mode --------------------------------------------------------------------------
+
+    def _via_controller(self, entry: Entry) -> bool:
+        return entry.scope == Scope.AP and getattr(entry.device, "controller", None) in self._controllers
+
+    async def _poll_controller(self, cid: str) -> None:
+        """Poll a controller; callers arriving while one poll runs share it (one walk serves all its APs)."""
+        task = self._controller_polls.get(cid)
+        if task is None or task.done():
+            task = asyncio.get_running_loop().create_task(self._controller_poll(cid), name=f"controller-{cid}")
+            self._controller_polls[cid] = task
+        await asyncio.shield(task)  # a cancelled re-check must not cancel the poll others wait for
+
+    async def _controller_poll(self, cid: str) -> None:
+        ctl = self._controllers[cid]
+        aps = [e for e in self._watched[cid] if self.tracks[e.id].mode == "active"]
+        if not aps:
+            return
+        profile = self._profiles.get(ctl.profile, self._profiles["generic"])
+        if ctl.profile == "auto":
+            found, ident = await identify_device(self._client, ctl.target, self._profiles)
+            if ident.ok:
+                log.info("profile_identified controller=%s profile=%s", cid, found.name)
+                ctl.profile, profile = found.name, found
+        result = await self._client.poll(ctl.target, profile)
+        self._count("poll", result.error)
+        if not result.ok:
+            # Nothing seen is no proof of life: the APs fail this observation as if probed directly.
+            log.warning("controller_poll_failed controller=%s kind=%s aps=%d detail=%s",
+                        cid, result.error, len(aps), result.detail)
+            for e in aps:
+                self._observe(e, _Seen(False, result.started_at, result.error,  # type: ignore[arg-type]
+                                       f"through controller {cid}: {result.detail}"))
+            return
+        if result.controller_aps is None:
+            log.warning("controller_without_ap_table controller=%s profile=%s aps=%d", cid, profile.name, len(aps))
+            return
+        at = result.started_at + result.duration
+        expected = [ExpectedAp(e.id, getattr(e.device, "controller_ap", None) or e.id) for e in aps]
+        for e, v in zip(aps, verdicts(cid, expected, result.controller_aps), strict=True):
+            data = self._data[e.id]
+            if v.ok:
+                data.clients, data.last_poll_at = v.clients, at
+                if v.row is not None and v.row.uptime_ticks is not None and not getattr(e.device, "poll_direct", False):
+                    self._uptime(e, data, v.row.uptime_ticks, at)
+                total = device_total(v.clients)
+                self.usage.add(e.id, e.site.id, at, total[0] if total else None, 0, 0)
+            elif v.detail:
+                log.debug("controller_verdict ap=%s controller=%s reason=%s detail=%s", e.id, cid, v.reason, v.detail)
+            self._observe(e, _Seen(v.ok, result.started_at, v.reason, v.detail))  # type: ignore[arg-type]
 
     def _uptime(self, entry: Entry, data: DeviceData, ticks: int, at: float) -> None:
         data.uptime, rebooted = advance_uptime(data.uptime, ticks, at)
@@ -317,20 +418,32 @@ class Poller:
 
     # -- sites ------------------------------------------------------------------------------------
 
+    def apply_modes(self) -> None:
+        """Re-evaluate maintenance windows and service calendars now (e.g. the windows just changed)."""
+        self._apply_modes(self._clock())
+        self._dirty = True
+
     def _apply_modes(self, now: float) -> None:
         for sid, site in self._sites.items():
             mode: Mode = ("maintenance" if self._maintenance(site, now)
                           else "active" if in_service(site, now, self._tz) else "out_of_service")
-            if mode == self._modes[sid]:
-                continue
-            self._modes[sid] = mode
-            log.info("site_mode site=%s mode=%s", sid, mode)
-            for entry in self._entries.values():
-                if entry.site.id == sid:
-                    track, transitions, events = set_mode(self.tracks[entry.id], mode, now, self._policy)
-                    self.tracks[entry.id] = track
-                    self._emit(transitions, events)
-            self._recompute_site(site, now)
+            site_changed = changed = mode != self._modes[sid]
+            if site_changed:
+                self._modes[sid] = mode
+                log.info("site_mode site=%s mode=%s", sid, mode)
+            for device in self._devices_of[sid]:
+                # An AP-scoped window puts just that device in maintenance while its site is active.
+                want: Mode = "maintenance" if mode == "active" and self._device_maintenance(site, device, now) else mode
+                if want == self.tracks[device].mode:
+                    continue
+                if want != mode or not site_changed:  # the device's own window, not its site's mode
+                    log.info("device_mode device=%s site=%s mode=%s", device, sid, want)
+                track, transitions, events = set_mode(self.tracks[device], want, now, self._policy)
+                self.tracks[device] = track
+                self._emit(transitions, events)
+                changed = True
+            if changed:
+                self._recompute_site(site, now)
 
     def _recompute_site(self, site: Site, now: float) -> None:
         aps = [self.tracks[a.id] for a in site.aps]
@@ -389,7 +502,7 @@ class Poller:
         return self._snapshot
 
     async def close(self) -> None:
-        tasks = list(self._rechecks.values())
+        tasks = list(self._rechecks.values()) + [t for t in self._controller_polls.values() if not t.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

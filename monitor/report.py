@@ -301,12 +301,11 @@ class _Index:
             self.outages[(o.scope, o.entity)].append(o)
         self.ap_windows = {w.scope_value for w in history.windows if w.scope_kind == "ap"}
 
-    def timeline(self, scope: Scope, entity: str, site: Site, service: list[Interval],
-                 maintenance: list[Interval]) -> Timeline:
+    def timeline(self, scope: Scope, entity: str, service: list[Interval], maintenance: list[Interval]) -> Timeline:
         p, h = self.period, self.history
         key = (scope, entity)
         unknown = list(h.gaps) + no_evidence(h.initial.get(key), h.changes.get(key, ()), p.start, p.until)
-        return timeline(p.start, p.until, service, maintenance, unknown, _spells(self.outages[key], p.until))
+        return timeline(p.start, p.until, service, maintenance, unknown, _spells(self.outages.get(key, ()), p.until))
 
 
 def site_timelines(config: Config, history: History, period: Period,
@@ -319,13 +318,13 @@ def site_timelines(config: Config, history: History, period: Period,
     for site in config.sites:
         service = service_intervals(site, period.start, period.until, tz)
         planned = covered(history.windows, site, period.start, period.until)
-        sites[site.id] = index.timeline(Scope.SITE, site.id, site, service, planned)
+        sites[site.id] = index.timeline(Scope.SITE, site.id, service, planned)
         if not with_aps:
             continue
         for ap in site.aps:
             ap_planned = (covered(history.windows, site, period.start, period.until, ap=ap.id)
                           if ap.id in index.ap_windows else planned)
-            aps[ap.id] = index.timeline(Scope.AP, ap.id, site, service, ap_planned)
+            aps[ap.id] = index.timeline(Scope.AP, ap.id, service, ap_planned)
     return sites, aps
 
 

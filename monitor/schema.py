@@ -228,3 +228,83 @@ class MaintenanceRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# -- alerting --------------------------------------------------------------------------------------------
+
+ALERT_STATUSES = ("firing", "suppressed", "held", "resolved")
+
+
+class AlertRow(Base):
+    """One alert instance, from first seen to resolved: what the alert engine remembers, and the ack.
+
+    The service writes everything but the ``ack_*``/``acked_*`` columns, which only an acknowledgement
+    (``wifimon ack``, ``POST /api/ack``) sets; the service clears them only when the alert got worse.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("key", "opened_at"),  # a replayed write of the same instance is an update
+        # At most one active instance per key, enforced by the database (like open outages).
+        Index(
+            "uq_alerts_active",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index(None, "site"),
+        Index(None, "opened_at"),
+        CheckConstraint(f"status IN {ALERT_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    site: Mapped[str | None] = mapped_column(String(128))
+    ap: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)  # when the problem began (first failed probe)
+    reason: Mapped[str | None] = mapped_column(String(128))
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sends: Mapped[int] = mapped_column(Integer)
+    escalation: Mapped[int] = mapped_column(Integer)
+    notified: Mapped[str] = mapped_column(Text)  # JSON list of channel names
+    gravity: Mapped[int] = mapped_column(Integer)
+    ack_gravity: Mapped[int | None] = mapped_column(Integer)
+    alert: Mapped[str] = mapped_column(Text)  # JSON: the alert's text inputs (site name, APs, reason, …)
+    acked_by: Mapped[str | None] = mapped_column(String(128))
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ack_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """A notification to one channel, written before it is sent and kept until delivered (and a while after).
+
+    ``message_id`` is the idempotency key the receiver sees; messages of one alert to one channel are
+    delivered in ``id`` order.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(None, "delivered_at"),
+        Index(None, "alert_key", "channel"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    alert_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)  # JSON, see monitor.alerting.payload
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

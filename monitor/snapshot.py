@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collectors.types import ClientCount, RadioStats
+from monitor.clients import device_total
 from monitor.config import Site
 from monitor.domain import ApStatus, Reason, SiteStatus
 
@@ -34,7 +35,15 @@ class ApView:
 
     @property
     def client_total(self) -> int:
-        return sum(c.count for c in self.clients)
+        """Stations on this AP, counted once: the sum at one level (``monitor.clients.device_total``)."""
+        total = device_total(self.clients)
+        return total[0] if total else 0
+
+    @property
+    def client_level(self) -> str | None:
+        """The level ``client_total`` was summed at; None when the AP reported no counts."""
+        total = device_total(self.clients)
+        return total[1] if total else None
 
 
 @dataclass(frozen=True)

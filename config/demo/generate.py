@@ -450,6 +450,7 @@ def build() -> dict[str, Any]:
             "metrics_interval": 60,
         },
         "credentials": {CREDENTIALS: {"version": "2c", "community": {"file": "demo-community.secret"}}},
+        "traps": {"listen": "127.0.0.1:1162", "credentials": [CREDENTIALS]},
         "sites": sites,
     }
 

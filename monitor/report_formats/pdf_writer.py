@@ -223,6 +223,9 @@ def write_pdf(report: Report, tables: list[Table], path: Path, lang: Lang) -> Pa
     for table in tables:
         if table.name in ("cover", "summary"):
             continue
+        if table.name == "ferries":  # the ferries have a page of their own (their timetables differ)
+            story.extend([PageBreak(), *_data_table(table, lang, tz, width, styles), PageBreak()])
+            continue
         story.extend(_data_table(table, lang, tz, width, styles))
     doc = SimpleDocTemplate(
         str(path), pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=14 * mm,

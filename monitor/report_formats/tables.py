@@ -250,13 +250,26 @@ def _groups(r: Report, lang: Lang, which: Literal["categories", "districts"]) ->
     return Table(which, t[f"sec_{which}"], cols, rows)
 
 
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _day_ranges(days: tuple[str, ...], lang: Lang) -> str:
+    """('mon', 'tue', 'wed', 'fri') → '월-수,금': runs of three or more days as ranges."""
+    names = DAYS[lang]
+    idx = sorted({_WEEK.index(d) for d in days})
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ",".join(f"{names[_WEEK[r[0]]]}-{names[_WEEK[r[-1]]]}" if len(r) > 2
+                    else ",".join(names[_WEEK[i]] for i in r) for r in runs)
+
+
 def _timetable(s: SiteResult, lang: Lang) -> str:
-    days = DAYS[lang]
-    parts = []
-    for w in s.site.timetable or ():
-        d = ",".join(days[x] for x in w.days)
-        parts.append(f"{d} {w.start.strftime('%H:%M')}–{w.end.strftime('%H:%M')}")
-    return "; ".join(parts)
+    return "; ".join(f"{_day_ranges(w.days, lang)} {w.start.strftime('%H:%M')}-{w.end.strftime('%H:%M')}"
+                     for w in s.site.timetable or ())
 
 
 def _ferries(r: Report, lang: Lang) -> Table:

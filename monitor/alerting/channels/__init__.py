@@ -1,0 +1,58 @@
+"""Notification channels, built from ``alerting.channels`` with their secrets resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.alerting import settings as s
+from monitor.alerting.channels.alertmanager import AlertmanagerChannel
+from monitor.alerting.channels.base import Channel, ChannelError
+from monitor.alerting.channels.email import EmailChannel
+from monitor.alerting.channels.slack import SlackChannel
+from monitor.alerting.channels.telegram import TelegramChannel
+from monitor.alerting.channels.webhook import WebhookChannel
+from monitor.config import ConfigError, Secret, read_secret
+
+__all__ = ["Channel", "ChannelError", "build_channels"]
+
+
+def build_channels(settings: s.AlertingSettings, base: Path) -> dict[str, Channel]:
+    """Every configured channel, secrets read; all unreadable secrets are reported at once (ConfigError)."""
+    out: dict[str, Channel] = {}
+    problems: list[str] = []
+    for name, cfg in settings.channels.items():
+        where = f"alerting.channels.{name}"
+
+        def secret(value: Secret | None, key: str, where: str = where) -> str | None:
+            return None if value is None else read_secret(value, base, f"{where}.{key}")
+
+        try:
+            if isinstance(cfg, s.WebhookChannel):
+                url = cfg.url if isinstance(cfg.url, str) else secret(cfg.url, "url")
+                out[name] = WebhookChannel(name, url or "", url_is_secret=not isinstance(cfg.url, str),
+                                           timeout=cfg.timeout, bearer=secret(cfg.bearer, "bearer"))
+            elif isinstance(cfg, s.SlackChannel):
+                url = cfg.url if isinstance(cfg.url, str) else secret(cfg.url, "url")
+                out[name] = SlackChannel(name, url or "", url_is_secret=not isinstance(cfg.url, str),
+                                         timeout=cfg.timeout)
+            elif isinstance(cfg, s.TelegramChannel):
+                out[name] = TelegramChannel(name, cfg.base_url, secret(cfg.token, "token") or "", cfg.chat_id,
+                                            timeout=cfg.timeout)
+            elif isinstance(cfg, s.EmailChannel):
+                ca = cfg.ca_file
+                if ca is not None and not Path(ca).is_absolute():
+                    ca = str(base / ca)
+                out[name] = EmailChannel(name, cfg.host, cfg.port, sender=cfg.sender, recipients=cfg.recipients,
+                                         timeout=cfg.timeout, starttls=cfg.starttls, username=cfg.username,
+                                         password=secret(cfg.password, "password"), tls_verify=cfg.tls_verify,
+                                         ca_file=ca)
+            elif isinstance(cfg, s.AlertmanagerChannel):
+                out[name] = AlertmanagerChannel(name, cfg.url, timeout=cfg.timeout,
+                                                resend_interval=cfg.resend_interval, bearer=secret(cfg.bearer, "bearer"))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        except (OSError, ValueError) as exc:  # e.g. an unreadable ca_file
+            problems.append(f"{where}: {exc}")
+    if problems:
+        raise ConfigError(problems)
+    return out

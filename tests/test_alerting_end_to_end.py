@@ -1,0 +1,185 @@
+"""Alerting end to end: the simulator and `wifimon run` as real processes, a webhook receiver on loopback.
+
+- one site down → exactly one critical alert within the confirmation window plus a few seconds; an ack over
+  HTTP reaches the running service; the site back → one resolve;
+- fifty sites down at once → fifty alerts, one per site, no per-AP storm;
+- the outbox across SIGKILL: the channel down when the alert is decided, the service killed, the channel
+  back, the service restarted → the pending message is delivered, with the idempotency key it was written with.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitor.store import Store, outbox_messages
+from simulator.control import send_fault
+from tests.alerting_helpers import Receiver
+from tests.e2e import Monitor, free_port, sample, simulator, small_city, wait_until
+
+pytestmark = pytest.mark.e2e
+
+PROBE, RECHECK, CONFIRM, TIMEOUT = 2.0, 1.0, 3, 0.5
+# Worst case from the fault to a confirmed down: a probe interval, then CONFIRM failed probes RECHECK apart.
+CONFIRMATION_WINDOW = PROBE + (CONFIRM - 1) * RECHECK + CONFIRM * TIMEOUT
+SLACK = 5.0  # publishing (0.5 s), evaluation (1 s), the outbox write and the POST, with room for a busy CI
+
+
+def fleet(tmp: Path, hook: str, sites: int = 50, token: str = "e2e-t0ken") -> Path:
+    """``sites`` sites, every fifth with two APs (60 APs for 50 sites), on their own 127.x block."""
+    octet = random.randint(100, 199)
+    (tmp / "community.secret").write_text("e2e-community\n")
+    (tmp / "api.token").write_text(token + "\n")
+    lines = [f"""\
+service:
+  listen: 127.0.0.1:{free_port()}
+  store_url: sqlite:///{tmp}/wifimon.db
+  probe_interval: {PROBE}
+  metrics_interval: 30
+  recheck_interval: {RECHECK}
+  confirm_failures: {CONFIRM}
+  # Rounds spread over 1 s + a 0.5 s timeout stay inside the 2 s interval even with every AP down; the
+  # default 0.8 would overrun (1.6 s + 0.5 s) and rightly raise a service_overrun alert, which is not
+  # what this test is about (and which it would then count as a storm).
+  spread: 0.5
+  snmp: {{timeout: {TIMEOUT}, retries: 0}}
+credentials:
+  sim: {{version: "2c", community: {{file: community.secret}}}}
+alerting:
+  api_token: {{file: api.token}}
+  ack_poll_interval: 1
+  channels:
+    hook: {{type: webhook, url: "{hook}/hook", timeout: 5}}
+  delivery: {{backoff: 0.5, max_backoff: 2}}
+sites:
+"""]
+    for s in range(1, sites + 1):
+        aps = 2 if s % 5 == 0 else 1
+        lines.append(f"  - {{id: s{s:02d}, name: 정류장{s:02d}, category: bus_stop, address: 군산시 {s}번길, aps: [")
+        lines.append(", ".join(f'{{id: s{s:02d}-ap{a}, address: "127.{octet}.{s}.{a}:1161", credentials: sim,'
+                               f' profile: generic}}' for a in range(1, aps + 1)) + "]}\n")
+    path = tmp / "wifimon.yaml"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def kinds(rx: Receiver, key: str | None = None) -> Counter[tuple[str, str]]:
+    return Counter((r.json()["kind"], r.json()["alert"]["key"]) for r in rx.received()
+                   if key is None or r.json()["alert"]["key"] == key)
+
+
+def test_one_alert_per_site_down_ack_resolve_and_no_storm_for_fifty_sites(tmp_path):
+    rx = Receiver()
+    config = fleet(tmp_path, rx.url)
+    sites = [f"s{s:02d}" for s in range(1, 51)]
+    try:
+        with simulator(config, tmp_path) as control:
+            mon = Monitor(config, tmp_path).start()
+            try:
+                wait_until("all 50 sites up", lambda: sum(
+                    sample(text, "wifi_site_up", site=s) == 1.0 for text in [mon.metrics()] for s in sites) == 50, 60)
+                assert rx.received() == []
+
+                # One site down: one critical alert, in time.
+                t0 = time.monotonic()
+                send_fault("s07=down", control=control)
+                wait_until("the s07 alert", lambda: rx.received(), CONFIRMATION_WINDOW + SLACK + 10)
+                took = time.monotonic() - t0
+                [first] = rx.received()
+                doc = first.json()
+                assert (doc["kind"], doc["alert"]["key"], doc["alert"]["severity"]) == (
+                    "firing", "site_down:s07", "critical")
+                assert doc["title"] == "[장애] 정류장07 (s07) 사이트 장애" and "군산시 7번길" in doc["text"]
+                assert took <= CONFIRMATION_WINDOW + SLACK, f"alert after {took:.1f} s"
+
+                # Acknowledged over HTTP: the running service hears of it and says so.
+                api = mon.url.replace("/metrics", "/api/ack")
+                r = httpx.post(api, json={"target": "s07", "comment": "출동", "by": "kim"},
+                               headers={"Authorization": "Bearer e2e-t0ken"}, timeout=5)
+                assert r.status_code == 200 and r.json() == {"acknowledged": ["site_down:s07"]}
+                wait_until("the acknowledgement message", lambda: kinds(rx)[("acknowledged", "site_down:s07")], 15)
+
+                send_fault("s07=up", control=control)
+                wait_until("the s07 resolve", lambda: kinds(rx)[("resolved", "site_down:s07")], 20)
+                assert kinds(rx) == Counter({("firing", "site_down:s07"): 1, ("acknowledged", "site_down:s07"): 1,
+                                             ("resolved", "site_down:s07"): 1})
+
+                # Fifty sites down at once: fifty alerts, one per site.
+                t0 = time.monotonic()
+                for s in sites:
+                    send_fault(f"{s}=down", control=control)
+                wait_until("50 site alerts", lambda: sum(
+                    kinds(rx)[("firing", f"site_down:{s}")] for s in sites) >= 51, 60)
+                took = time.monotonic() - t0
+                for s in sites:
+                    send_fault(f"{s}=up", control=control)
+                wait_until("50 resolves", lambda: sum(
+                    kinds(rx)[("resolved", f"site_down:{s}")] for s in sites) >= 51, 60)
+                got = kinds(rx)
+                expected = Counter({("firing", f"site_down:{s}"): 1 for s in sites})
+                expected += Counter({("resolved", f"site_down:{s}"): 1 for s in sites})
+                expected += Counter({("firing", "site_down:s07"): 1, ("acknowledged", "site_down:s07"): 1,
+                                     ("resolved", "site_down:s07"): 1})
+                assert got == expected, "only site alerts, one fire and one resolve each: no per-AP storm"
+                assert len({r.headers["idempotency-key"] for r in rx.received()}) == len(rx.received())
+                print(f"50 sites down: all 50 alerts within {took:.1f} s")
+            finally:
+                mon.stop()
+    finally:
+        rx.close()
+
+
+def test_outbox_survives_sigkill_while_the_channel_is_down(tmp_path):
+    down = [True]
+    rx = Receiver(respond=lambda r: (503, b"channel down") if down[0] else (200, b"{}"))
+    config = small_city(tmp_path, probe=PROBE, recheck=RECHECK)
+    config.write_text(config.read_text() + f"""\
+alerting:
+  channels:
+    hook: {{type: webhook, url: "{rx.url}/hook", timeout: 2}}
+  delivery: {{backoff: 0.5, max_backoff: 2}}
+""", encoding="utf-8")
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    try:
+        with simulator(config, tmp_path) as control:
+            mon = Monitor(config, tmp_path).start()
+            try:
+                wait_until("market up", lambda: sample(mon.metrics(), "wifi_site_up", site="market") == 1.0, 30)
+                send_fault("market=down", control=control)
+
+                def pending_and_tried():
+                    return [m for m in outbox_messages(store, "site_down:market")
+                            if m.delivered_at is None and m.attempts >= 1]
+
+                [pending] = wait_until("the firing message written and tried", pending_and_tried, 30)
+                assert not rx.received(status=200)
+                mon.stop(kill=True)  # SIGKILL: no clean shutdown, nothing flushed
+                assert mon.proc is not None and mon.proc.returncode == -9
+
+                down[0] = False
+                mon.start()
+                def delivered_firing():
+                    return [r for r in rx.received() if r.json()["alert"]["key"] == "site_down:market"]
+
+                wait_until("the pending message delivered after the restart", delivered_firing, 30)
+                [delivered] = delivered_firing()
+                assert delivered.headers["idempotency-key"] == pending.message_id
+                assert delivered.json()["kind"] == "firing" and delivered.json()["alert"]["key"] == "site_down:market"
+                wait_until("marked delivered in the store", lambda: all(
+                    m.delivered_at for m in outbox_messages(store, "site_down:market")), 15)
+
+                send_fault("market=up", control=control)
+                wait_until("the resolve", lambda: kinds(rx)[("resolved", "site_down:market")], 30)
+                # The restarted service resumed the alert instead of firing it again. (Only this alert's
+                # messages are counted: a service_overrun alert may come too, see fleet().)
+                assert kinds(rx, "site_down:market") == Counter({("firing", "site_down:market"): 1, ("resolved", "site_down:market"): 1})
+            finally:
+                mon.stop()
+    finally:
+        rx.close()
+        store.close()

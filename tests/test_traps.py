@@ -1,0 +1,294 @@
+"""The SNMP trap receiver against net-snmp's real ``snmptrap``/``snmpinform`` (v2c and v3 SHA-256/AES), and
+the monitor path end to end: a linkDown trap from an AP's own address makes `wifimon run` re-probe it at
+once, so the AP is confirmed down long before the next probe round."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from collectors.profile import Profile, TrapSpec, load_profiles
+from collectors.traps import DropReason, TrapEvent, TrapReceiver, TrapReceiverError, trap_catalog
+from collectors.types import V2cCredentials, V3Credentials
+
+LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
+LINK_UP = "1.3.6.1.6.3.1.1.5.4"
+COLD_START = "1.3.6.1.6.3.1.1.5.1"
+IF_INDEX = "1.3.6.1.2.1.2.2.1.1"
+V3 = V3Credentials("wifimon-trap", "sha256", "trap-auth-pass", "aes", "trap-priv-pass")
+V3_ARGS = ["-v3", "-u", "wifimon-trap", "-l", "authPriv", "-a", "SHA-256", "-A", "trap-auth-pass",
+           "-x", "AES", "-X", "trap-priv-pass"]
+
+needs_snmptrap = pytest.mark.skipif(shutil.which("snmptrap") is None,
+                                    reason="net-snmp's snmptrap is not installed (Debian package 'snmp')")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def loopback() -> str:
+    """A random 127.x address so parallel runs do not share sources."""
+    return f"127.{random.randint(1, 250)}.{random.randint(0, 250)}.{random.randint(1, 250)}"
+
+
+async def snmp_cmd(tool: str, *args: str, env_dir: Path, timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+    """Run a net-snmp command; SNMP_PERSISTENT_DIR keeps its engine ID files out of /var/lib/snmp."""
+    env = dict(os.environ, SNMP_PERSISTENT_DIR=str(env_dir), SNMPCONFPATH=str(env_dir))
+    proc = await asyncio.create_subprocess_exec(tool, *args, env=env, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return subprocess.CompletedProcess([tool, *args], proc.returncode or 0, out.decode(), err.decode())
+
+
+async def until(what: str, check, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Harness:
+    """A started receiver that records what it delivers and what it drops."""
+
+    def __init__(self, tmp: Path, sources: list[str], credentials: dict | None = None):  # type: ignore[type-arg]
+        self.tmp = tmp
+        self.events: list[TrapEvent] = []
+        self.drops = []  # type: ignore[var-annotated]
+        creds = credentials if credentials is not None else {"city": V2cCredentials("city-trap-community"), "v3": V3}
+        self.receiver = TrapReceiver(("127.0.0.1", 0), creds, sources, trap_catalog(load_profiles().values()),
+                                     self.events.append, self.drops.append)
+        self.target = ""
+
+    async def __aenter__(self) -> Harness:
+        host, port = await self.receiver.start()
+        self.target = f"{host}:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.receiver.close()
+
+    async def trap(self, *args: str, source: str | None = None, tool: str = "snmptrap"):  # type: ignore[no-untyped-def]
+        extra = [f"--clientaddr={source}"] if source else []
+        result = await snmp_cmd(tool, *extra, *args, env_dir=self.tmp)
+        return result
+
+
+# -- the receiver ----------------------------------------------------------------------------------
+
+
+@needs_snmptrap
+async def test_v2c_link_down_arrives_with_every_field(tmp_path):
+    ap = loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        before = time.time()
+        r = await h.trap("-v2c", "-c", "city-trap-community", h.target, "", LINK_DOWN,
+                         f"{IF_INDEX}.2", "i", "2", source=ap)
+        assert r.returncode == 0, r.stderr
+        await until("the linkDown event", lambda: h.events)
+    (event,) = h.events
+    assert event.source_host == ap and 1024 <= event.source_port < 65536
+    assert event.trap_oid == LINK_DOWN and event.name == "linkDown" and event.means == "link_down"
+    assert event.varbinds[f"{IF_INDEX}.2"] == "2"
+    assert "1.3.6.1.2.1.1.3.0" in event.varbinds  # sysUpTime.0, as the agent sent it
+    assert event.community_or_user == "city"  # the credentials' name, never the community itself
+    assert before <= event.received_at <= time.time()
+    assert h.drops == [] and h.receiver.stats["delivered"] == 1
+
+
+@needs_snmptrap
+async def test_v3_trap_from_an_engine_id_never_configured_is_learned_and_authenticated(tmp_path):
+    ap = loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        # No -e: snmptrap uses its own (persistent) engine ID, which the receiver was never told.
+        r = await h.trap(*V3_ARGS, h.target, "", COLD_START, source=ap)
+        assert r.returncode == 0, r.stderr
+        # And an explicit, different engine ID from the same device (e.g. the AP was replaced).
+        r = await h.trap(*V3_ARGS, "-e", "0x80001f8804776966696d6f6e", h.target, "", LINK_UP,
+                         f"{IF_INDEX}.1", "i", "1", source=ap)
+        assert r.returncode == 0, r.stderr
+        await until("both v3 events", lambda: len(h.events) == 2)
+    assert [(e.name, e.community_or_user, e.source_host) for e in h.events] == [
+        ("coldStart", "wifimon-trap", ap), ("linkUp", "wifimon-trap", ap)]
+    assert h.events[1].varbinds[f"{IF_INDEX}.1"] == "1"
+    assert h.drops == []
+
+
+@needs_snmptrap
+async def test_informs_are_acknowledged_v2c_and_v3(tmp_path):
+    ap = loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        # snmpinform exits non-zero unless the receiver answers (v3: after discovering our engine ID).
+        for args in (["-v2c", "-c", "city-trap-community"], V3_ARGS):
+            r = await h.trap(*args, "-t", "2", "-r", "1", h.target, "", LINK_DOWN, source=ap, tool="snmpinform")
+            assert r.returncode == 0, f"{args[0]} inform not acknowledged: {r.stderr}"
+        await until("two inform events", lambda: len(h.events) == 2)
+    assert {e.community_or_user for e in h.events} == {"city", "wifimon-trap"}
+    # The v3 discovery request before the inform is not a notification, and says so.
+    assert [d.reason for d in h.drops] == [DropReason.NOT_NOTIFICATION]
+
+
+@needs_snmptrap
+async def test_wrong_community_and_bad_v3_credentials_are_counted_and_dropped(tmp_path):
+    ap = loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        await h.trap("-v2c", "-c", "not-the-community", h.target, "", LINK_DOWN, source=ap)
+        wrong_key = [a if a != "trap-auth-pass" else "wrong-auth-pass" for a in V3_ARGS]
+        await h.trap(*wrong_key, h.target, "", LINK_DOWN, source=ap)
+        stranger = [a if a != "wifimon-trap" else "somebody" for a in V3_ARGS]
+        await h.trap(*stranger, h.target, "", LINK_DOWN, source=ap)
+        await until("three drops", lambda: len(h.drops) == 3)
+        # A good one after them still gets through: the drops did not upset the receiver.
+        await h.trap("-v2c", "-c", "city-trap-community", h.target, "", LINK_DOWN, source=ap)
+        await until("the good trap", lambda: h.events)
+    assert [d.reason for d in h.drops] == [DropReason.BAD_AUTH] * 3
+    assert [d.detail for d in h.drops] == ["snmpInBadCommunityNames", "usmStatsWrongDigests",
+                                           "usmStatsUnknownUserNames"]
+    assert all(d.source_host == ap for d in h.drops)
+    assert h.receiver.stats["bad_auth"] == 3 and h.receiver.stats["delivered"] == 1
+
+
+@needs_snmptrap
+async def test_unknown_source_is_counted_and_dropped_even_with_the_right_community(tmp_path):
+    ap, stranger = loopback(), loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        await h.trap("-v2c", "-c", "city-trap-community", h.target, "", LINK_DOWN, source=stranger)
+        await until("the drop", lambda: h.drops)
+    assert h.events == []
+    (drop,) = h.drops
+    assert (drop.reason, drop.source_host) == (DropReason.UNKNOWN_SOURCE, stranger)
+    assert h.receiver.stats == {"unknown_source": 1}
+
+
+async def test_garbage_and_requests_are_classified(tmp_path):
+    ap = loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        host, port = h.receiver.address  # type: ignore[misc]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((ap, 0))
+            s.sendto(b"\x30\x03\x02\x01", (host, port))  # truncated BER
+            s.sendto(b"hello, is this SNMP?", (host, port))
+        await until("two drops", lambda: len(h.drops) == 2)
+    assert [d.reason for d in h.drops] == [DropReason.MALFORMED] * 2
+    assert h.events == []
+
+
+async def test_unrecognised_trap_oid_is_delivered_but_not_recognised(tmp_path):
+    if shutil.which("snmptrap") is None:
+        pytest.skip("net-snmp's snmptrap is not installed (Debian package 'snmp')")
+    ap = loopback()
+    async with Harness(tmp_path, [ap]) as h:
+        await h.trap("-v2c", "-c", "city-trap-community", h.target, "", "1.3.6.1.4.1.99999.0.1", source=ap)
+        await until("the event", lambda: h.events)
+    (event,) = h.events
+    assert event.trap_oid == "1.3.6.1.4.1.99999.0.1" and not event.recognised and event.name == ""
+
+
+async def test_a_port_in_use_is_an_error_naming_the_address(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        receiver = TrapReceiver(("127.0.0.1", port), {"city": V2cCredentials("x")}, [], {}, lambda e: None)
+        with pytest.raises(TrapReceiverError, match=rf"cannot listen for SNMP traps on 127\.0\.0\.1:{port}: "):
+            await receiver.start()
+
+
+async def test_unusable_v3_credentials_are_all_named_without_their_keys():
+    creds = {
+        "no-auth": V3Credentials("u1", None, None, "aes", "priv-secret-1"),
+        "first": V3Credentials("u2", "sha256", "auth-secret-2", "aes", "priv-secret-2"),
+        "second": V3Credentials("u2", "sha256", "auth-secret-3", "aes", "priv-secret-3"),
+    }
+    receiver = TrapReceiver(("127.0.0.1", 0), creds, [], {}, lambda e: None)
+    with pytest.raises(TrapReceiverError) as caught:
+        await receiver.start()
+    text = str(caught.value)
+    assert "credentials 'no-auth': v3 privacy needs authentication" in text
+    assert "credentials 'second': v3 user 'u2' is configured twice with different keys" in text
+    assert "secret" not in text
+
+
+def test_catalogue_merges_profiles_and_rejects_conflicts():
+    catalog = trap_catalog(load_profiles().values())
+    assert catalog[LINK_DOWN].name == "linkDown" and catalog["1.3.6.1.4.1.8072.4.0.2"].means == "down"
+    clash = Profile(name="clash", traps=(TrapSpec(oid=LINK_DOWN, name="notLinkDown", means="down"),))
+    with pytest.raises(ValueError, match="generic.*clash|clash.*generic"):
+        trap_catalog([*load_profiles().values(), clash])
+
+
+# -- the monitor path, end to end --------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+@needs_snmptrap
+def test_link_down_trap_confirms_an_ap_down_long_before_the_next_probe_round(tmp_path):
+    from simulator.control import send_fault
+    from tests.e2e import Monitor, sample, simulator, small_city, wait_until
+
+    trap_port = free_udp_port()
+    config = small_city(tmp_path, probe=60, metrics=120, recheck=1)
+    text = config.read_text(encoding="utf-8").replace("  probe_interval: 60\n", "  probe_interval: 60\n  spread: 0\n")
+    text += f"traps:\n  listen: 127.0.0.1:{trap_port}\n  credentials: [sim]\n"
+    config.write_text(text, encoding="utf-8")
+    ap_host = re.search(r'id: market-ap1, address: "([0-9.]+):', text).group(1)  # type: ignore[union-attr]
+    community = (tmp_path / "community.secret").read_text().strip()
+
+    with simulator(config, tmp_path) as control:
+        mon = Monitor(config, tmp_path).start()
+        try:
+            wait_until("both market APs up", lambda: all(
+                sample(mon.metrics(), "wifi_ap_up", ap=a) == 1.0 for a in ("market-ap1", "market-ap2")), 20)
+            assert sample(mon.metrics(), "wifimon_traps_received_total", result="accepted") == 0.0
+            # Both market APs stop answering; only ap1 "sends" a linkDown (from its own address).
+            send_fault("market-ap1=down", control=control)
+            send_fault("market-ap2=down", control=control)
+            t0 = time.monotonic()
+            env = dict(os.environ, SNMP_PERSISTENT_DIR=str(tmp_path), SNMPCONFPATH=str(tmp_path))
+            subprocess.run(["snmptrap", "-v2c", "-c", community, f"--clientaddr={ap_host}",
+                            f"127.0.0.1:{trap_port}", "", LINK_DOWN, f"{IF_INDEX}.2", "i", "2"],
+                           check=True, env=env, timeout=10, capture_output=True)
+            # A stranger's trap is counted and dropped.
+            subprocess.run(["snmptrap", "-v2c", "-c", community, f"--clientaddr={loopback()}",
+                            f"127.0.0.1:{trap_port}", "", LINK_DOWN], check=True, env=env, timeout=10,
+                           capture_output=True)
+            wait_until("market-ap1 confirmed down", lambda: sample(mon.metrics(), "wifi_ap_up", ap="market-ap1") == 0.0, 20)
+            took = time.monotonic() - t0
+            m = mon.metrics()
+            # Confirmed (probe now + 2 re-checks 1 s apart) in seconds, within the first probe round's
+            # interval: the second round has not even started, and ap2, which sent nothing, is still up.
+            assert took < 10, f"trap to confirmed down took {took:.1f} s"
+            assert sample(m, "wifimon_rounds_total", round="probe") == 1.0
+            assert sample(m, "wifi_ap_up", ap="market-ap2") == 1.0
+            assert sample(m, "wifimon_traps_received_total", result="accepted") == 1.0
+            assert sample(m, "wifimon_traps_received_total", result="unknown_source") == 1.0
+            log = (tmp_path / "wifimon-1.log").read_text()
+            assert re.search(r"trap_received device=market-ap1 trap=linkDown means=link_down", log), log[-2000:]
+        finally:
+            mon.stop()
+
+
+def test_cli_check_config_accepts_a_traps_section(tmp_path):
+    from tests.e2e import small_city
+
+    config = small_city(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + "traps:\n  listen: 127.0.0.1:1162\n  credentials: [sim, nope]\n",
+                      encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "monitor.cli", "check-config", str(config)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1
+    assert re.search(r"wifimon\.yaml:\d+: traps\.credentials\[1\]: no credentials named 'nope'", r.stderr), r.stderr
