@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from importlib.metadata import PackageNotFoundError
-from pathlib import Path
 from importlib.metadata import version as pkg_version
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
@@ -19,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from collectors.snmp import PysnmpClient
 from prometheus_client import CollectorRegistry
 
-from collectors.profile import Profile, load_profiles
+from collectors.profile import Profile, ProfileError, load_profiles
 from monitor.alerting.service import Alerting
 from monitor.config import ConfigError, LoadedConfig
 from monitor.domain import Event, Transition
@@ -27,6 +26,7 @@ from monitor.http import HttpServer
 from monitor.maintenance_windows import MaintenanceBook, config_windows
 from monitor.metrics import FleetCollector, ServiceMetrics
 from monitor.poller import Poller
+from monitor.report import month_to_date
 from monitor.store import Store, StoreError
 from monitor.store_writer import StoreWriter
 from monitor.traps import start_traps
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
 PUBLISH_SECONDS = 0.5
+AVAILABILITY_SECONDS = 300.0  # wifi_site_availability_ratio{window="month_to_date"} refresh
 MAINTENANCE_REFRESH_SECONDS = 15.0  # store windows re-read at least this often (more often if probes are)
 MAINTENANCE_LOOKAHEAD_SECONDS = 3600.0  # one-off windows starting later are picked up by a later refresh
 
@@ -57,6 +58,14 @@ def check_profiles(loaded: LoadedConfig, profiles: dict[str, Profile]) -> None:
             if dev.profile != "auto" and dev.profile not in profiles:
                 problems.append(f"{loaded.path}: {where}.profile: unknown profile {dev.profile!r}"
                                 f" (known: {', '.join(sorted(profiles))}, auto)")
+    for ci, ctl in enumerate(loaded.config.controllers):
+        where = f"{loaded.path}: controllers[{ci}].profile"
+        if ctl.profile != "auto" and ctl.profile not in profiles:
+            problems.append(f"{where}: unknown profile {ctl.profile!r} (known: {', '.join(sorted(profiles))}, auto)")
+        elif ctl.profile != "auto" and profiles[ctl.profile].controller is None:
+            with_table = sorted(n for n, p in profiles.items() if p.controller is not None)
+            problems.append(f"{where}: profile {ctl.profile!r} has no controller AP table"
+                            f" (profiles with one: {', '.join(with_table)}, auto)")
     if problems:
         raise ConfigError(problems)
 
@@ -64,7 +73,10 @@ def check_profiles(loaded: LoadedConfig, profiles: dict[str, Profile]) -> None:
 def resolve_profiles(loaded: LoadedConfig) -> dict[str, Profile]:
     base = loaded.path.parent
     dirs = [d if d.is_absolute() else base / d for d in loaded.config.profile_dirs]
-    profiles = load_profiles(*dirs)
+    try:
+        profiles = load_profiles(*dirs)
+    except ProfileError as exc:  # a bad profile file is a configuration problem, reported the same way
+        raise ConfigError(str(exc).splitlines()) from None
     check_profiles(loaded, profiles)
     return profiles
 
@@ -161,6 +173,8 @@ class Service:
                           id="usage", **common)
         scheduler.add_job(self._refresh_maintenance, "interval", args=[poller], id="maintenance",
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
+        scheduler.add_job(self._month_to_date, "interval", args=[poller], id="availability",
+                          seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
         scheduler.start()
         alerting.start(poller.snapshot)
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
@@ -195,6 +209,15 @@ class Service:
                          len(self.loaded.config.maintenance), len(stored))
         if poller is not None:
             poller.apply_modes()
+
+    async def _month_to_date(self, poller: Poller) -> None:
+        """The report's month-to-date figure per site, for /metrics; read in a thread, never on the loop."""
+        try:
+            by_site = await asyncio.to_thread(month_to_date, self.store, self.loaded, time.time())
+        except StoreError as exc:
+            log.warning("availability_refresh_failed error=%s", exc)
+            return
+        poller.set_availability(by_site)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if event.job_id in ("probe", "metrics"):

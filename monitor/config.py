@@ -310,6 +310,25 @@ class Config(_Strict):
     )
 
 
+def timing_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
+    """A device whose probe may wait longer than the probe interval would make every round overrun."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    interval = config.service.probe_interval
+    for si, site in enumerate(config.sites):
+        devices = [(("sites", si, "aps", ai), ap) for ai, ap in enumerate(site.aps)]
+        if site.uplink:
+            devices.append((("sites", si, "uplink"), site.uplink))
+        for loc, dev in devices:
+            snmp = dev.snmp or site.snmp or config.service.snmp
+            wait = snmp.timeout * (snmp.retries + 1)
+            if wait >= interval * 0.9:
+                where = loc + ("snmp",) if dev.snmp else ("sites", si, "snmp") if site.snmp else ("service", "snmp")
+                problems.append((where, f"timeout {snmp.timeout:g} s × {snmp.retries + 1} attempts = {wait:g} s "
+                                        f"leaves no room in service.probe_interval ({interval:g} s) for device {dev.id!r}"))
+                break  # one message per site is enough
+    return problems
+
+
 def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """Checks across keys (unique ids, credentials that exist), run on the raw data so they are
     reported together with the per-field errors rather than only once those are fixed."""
@@ -464,6 +483,8 @@ def parse_config(path: Path) -> Config:
             msg = f"unknown key {loc[-1]!r}" if err["type"] == "extra_forbidden" else err["msg"]
             errors.append((loc, msg.removeprefix("Value error, ")))
     errors.extend(cross_check(data))
+    if config is not None:
+        errors.extend(timing_problems(config))
     if errors or config is None:
         raise ConfigError([f"{_located(path, loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in errors])
     return config

@@ -154,6 +154,7 @@ class Poller:
                 self._watched[cid].append(e)
         self._controller_polls: dict[str, asyncio.Task[None]] = {}
         self.usage = UsageAccumulator()
+        self._availability: dict[str, float | None] = {}  # month to date, from the store (see app)
         self._snapshot = Snapshot(taken_at=0.0, sites=())
         self._dirty = True
         self.first_probe_round_done = False
@@ -213,7 +214,10 @@ class Poller:
         width = interval * self._cfg.spread / max(len(entries), 1)
 
         async def one(i: int, entry: Entry) -> None:
-            await asyncio.sleep(max(0.0, start + i * width - loop.time()))
+            # A device that may take timeout × attempts to fail starts early enough to finish in the interval.
+            wait = entry.target.timeout * (entry.target.retries + 1)
+            offset = min(i * width, max(0.0, interval * 0.9 - wait))
+            await asyncio.sleep(max(0.0, start + offset - loop.time()))
             try:
                 await fn(entry)
             except Exception:  # one broken device or bug must not end the round for the others
@@ -484,8 +488,13 @@ class Poller:
                 u = self.tracks[site.uplink.id]
                 uplink = UplinkView(u.entity, u.status, self._data[u.entity].probe_duration)
             views.append(SiteView(site, st.status, st.since, st.reason, self._modes[sid] != "out_of_service",
-                                  uplink, aps))
+                                  uplink, aps, self._availability.get(sid)))
         self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done)
+
+    def set_availability(self, by_site: dict[str, float | None]) -> None:
+        """Month-to-date availability per site, computed from the store by the report's arithmetic."""
+        self._availability = by_site
+        self._dirty = True
 
     def _ap_view(self, entry: Entry) -> ApView:
         t, d = self.tracks[entry.id], self._data[entry.id]

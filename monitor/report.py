@@ -32,6 +32,7 @@ from monitor.config import AccessPoint, Config, LoadedConfig, Site
 from monitor.domain import Scope
 from monitor.maintenance import applies, covered, occurrences
 from monitor.service_calendar import service_intervals
+from monitor.maintenance_windows import config_windows
 from monitor.store import (
     MaintenanceWindow,
     OutageRecord,
@@ -136,7 +137,8 @@ class History:
     site_usage: dict[str, UsageTotals] = field(default_factory=dict)
 
 
-def gather(store: Store, period: Period, *, usage: bool = True) -> History:
+def gather(store: Store, period: Period, *, usage: bool = True,
+           extra_windows: tuple[MaintenanceWindow, ...] = ()) -> History:
     """Read the period's history from the store (several queries; each raises StoreError on failure)."""
     since, until = period.start, period.until
     if until <= since:
@@ -151,7 +153,7 @@ def gather(store: Store, period: Period, *, usage: bool = True) -> History:
         initial=states_at(store, since),
         changes={k: tuple(v) for k, v in changes.items()},
         outages=tuple(store.outages(since, until)),
-        windows=tuple(store.list_maintenance(since, until)),
+        windows=extra_windows + tuple(store.list_maintenance(since, until)),
         ap_usage=ap_usage,
         site_usage=site_usage,
     )
@@ -475,7 +477,7 @@ def make_report(store: Store, config: Config | LoadedConfig, month: str, now: fl
     """Gather and build the report of ``month`` ('YYYY-MM'); the current month is evaluated up to ``now``."""
     cfg = _config(config)
     period = month_period(month, cfg.service.timezone, now)
-    history = gather(store, period)
+    history = gather(store, period, extra_windows=config_windows(cfg))
     report = build(cfg, history, period, now, target)
     log.info("report_built month=%s month_to_date=%s sites=%d aps=%d outages=%d availability=%s",
              period.label, period.month_to_date, len(report.sites), len(report.aps), len(report.outages),
@@ -491,6 +493,6 @@ def month_to_date(store: Store, config: Config | LoadedConfig, now: float) -> di
     """
     cfg = _config(config)
     period = month_period(current_month(now, cfg.service.timezone), cfg.service.timezone, now)
-    history = gather(store, period, usage=False)
+    history = gather(store, period, usage=False, extra_windows=config_windows(cfg))
     sites, _ = site_timelines(cfg, history, period, with_aps=False)
     return {sid: figures(tl).availability for sid, tl in sites.items()}

@@ -89,7 +89,7 @@ sites:
     kind: ferry
     timetable:
       - {{days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "23:59:59"}}
-    snmp: {{timeout: 1.5, retries: 2}}
+    snmp: {{timeout: 0.8, retries: 1}}
     uplink: {{id: ferry-lte, address: "{ip(4, 9)}", credentials: sim, profile: generic}}
     aps:
       - {{id: ferry-ap1, address: "{ip(4, 1)}", credentials: sim, profile: unifi}}

@@ -139,3 +139,9 @@ def test_a_config_with_a_hundred_errors_reports_all_hundred(tmp_path):
     p = problems(tmp_path, "sites:\n" + sites)
     assert len(p) == 100, p[:5]
     assert any("sites[49].lat" in m for m in p) and any("sites[49].aps[0].credentials" in m for m in p)
+
+
+def test_a_probe_that_cannot_finish_within_the_interval_is_refused(tmp_path, monkeypatch):
+    text = GOOD.replace("probe_interval: 15", "probe_interval: 15\n  snmp: {timeout: 5, retries: 3}")
+    p = problems(tmp_path, text)
+    assert any(":3: service.snmp:" in m and "20 s leaves no room" in m for m in p), p

@@ -74,6 +74,12 @@ def test_site_down_detected_stored_and_closed_across_a_restart(tmp_path):
                 o for o in store.outages(started - 1, time.time() + 1)
                 if o.scope == "site" and o.entity == "market" and o.ended_at], 10)
             assert closed[0].ended_at > closed[0].started_at == started
+
+            # /metrics carries the report's own month-to-date figure: below 1 for the market, 1 for the park.
+            ratio = wait_until("month-to-date availability exported", lambda: sample(
+                mon.metrics(), "wifi_site_availability_ratio", site="market", window="month_to_date"), 40)
+            assert 0 < ratio < 1
+            assert sample(mon.metrics(), "wifi_site_availability_ratio", site="park", window="month_to_date") == 1.0
         finally:
             mon.stop()
 

@@ -111,7 +111,7 @@ sites:
     category: ferry
     kind: ferry
     timetable: [{{days: [mon, tue, wed, thu, fri, sat, sun], start: "07:00", end: "19:00"}}]
-    snmp: {{timeout: 5, retries: 2}}
+    snmp: {{timeout: 3, retries: 3}}
     uplink: {{id: t-ferry-lte, address: "{a[5]}", credentials: city}}
     aps:
       - {{id: t-ferry-ap1, address: "{a[6]}", credentials: city, profile: unifi}}

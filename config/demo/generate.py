@@ -429,7 +429,7 @@ def build() -> dict[str, Any]:
                 "id": ferry["id"], "name": ferry["name"], "category": "ferry", "kind": "ferry",
                 "address": ferry["address"], "district": ferry["district"], "lat": ferry["lat"], "lon": ferry["lon"],
                 "timetable": [{"days": days.split(), "start": start, "end": end} for days, start, end in ferry["timetable"]],
-                "snmp": {"timeout": 5, "retries": 3},
+                "snmp": {"timeout": 3, "retries": 3},
                 "uplink": {"id": f"{ferry['id']}-lte", "address": f"127.30.{n}.10:{PORT}", "profile": "generic",
                            "credentials": CREDENTIALS, "model": "LTE router"},
                 "aps": [
