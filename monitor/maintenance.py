@@ -7,14 +7,12 @@ A recurring window repeats in local wall-clock time of its own time zone (a 02:0
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from monitor.availability import Interval, normalise
 from monitor.config import Site
 from monitor.store import MaintenanceWindow
-
-Interval = tuple[float, float]
-
 
 def applies(window: MaintenanceWindow, site: Site, ap: str | None = None) -> bool:
     """Whether the window covers this site (``ap`` None) or this AP of the site."""
@@ -70,20 +68,10 @@ def occurrences(window: MaintenanceWindow, since: float, until: float) -> Iterat
             yield max(start, since), min(end, until)
 
 
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for start, end in sorted(intervals):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
 def covered(windows: Iterable[MaintenanceWindow], site: Site, since: float, until: float,
             ap: str | None = None) -> list[Interval]:
     """The merged maintenance intervals of a site (or one of its APs) within [since, until)."""
-    return merge(iv for w in windows if applies(w, site, ap) for iv in occurrences(w, since, until))
+    return normalise(iv for w in windows if applies(w, site, ap) for iv in occurrences(w, since, until))
 
 
 def in_maintenance(windows: Iterable[MaintenanceWindow], site: Site, now: float, ap: str | None = None) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.availability import Interval, normalise
 from monitor.config import Site
 
-Interval = tuple[float, float]
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -37,14 +37,4 @@ def service_intervals(site: Site, since: float, until: float, tz: ZoneInfo) -> l
             if start < end:
                 out.append((start, end))
         day += timedelta(days=1)
-    return _merge(out)
-
-
-def _merge(intervals: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for start, end in sorted(intervals):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
+    return normalise(out)
