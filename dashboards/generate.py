@@ -660,7 +660,7 @@ def overview() -> Dashboard:
                [target(f"sum({rx})", "수신 (receive)"), target(f"sum({tx})", "송신 (transmit)")], "Bps",
                text_mode="value_and_name", graph=True), 6, 5)
     d.add(stat("24시간 최대 접속자", "Peak of the total stations over the last 24 hours (1-minute steps).",
-               [target(f"max_over_time(sum({site_clients})[24h:1m])", "최대", instant=True)], "short"), 4, 5)
+               [target(f"max_over_time(sum({site_clients})[24h:])", "최대", instant=True)], "short"), 4, 5)
     d.add(stat("24시간 전송량", "Bytes moved through the selected sites' APs in the last 24 hours.",
                [target(f'sum({scoped("increase(wifi_ap_receive_bytes_total[24h])")})', "수신 (receive)", instant=True),
                 target(f'sum({scoped("increase(wifi_ap_transmit_bytes_total[24h])")})', "송신 (transmit)", instant=True)],

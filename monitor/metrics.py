@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from collectors.types import ErrorKind
 from monitor.domain import ApStatus, SiteStatus
 from monitor.metric_names import METRICS
 from monitor.snapshot import Snapshot
@@ -133,3 +134,7 @@ class ServiceMetrics:
         for r in ("probe", "metrics"):  # present from the start, so rate() and alerts see zeros
             self.rounds.labels(r)  # type: ignore[union-attr]
             self.round_overruns.labels(r)  # type: ignore[union-attr]
+        for op in ("probe", "poll"):
+            self.snmp_requests.labels(op)  # type: ignore[union-attr]
+            for kind in ErrorKind:
+                self.snmp_errors.labels(op, kind.value)  # type: ignore[union-attr]
