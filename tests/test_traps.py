@@ -238,14 +238,18 @@ def test_catalogue_merges_profiles_and_rejects_conflicts():
 @needs_snmptrap
 def test_link_down_trap_confirms_an_ap_down_long_before_the_next_probe_round(tmp_path):
     from simulator.control import send_fault
+    from tests.alerting_helpers import Receiver
     from tests.e2e import Monitor, sample, simulator, small_city, wait_until
 
     trap_port = free_udp_port()
+    rx = Receiver()
     config = small_city(tmp_path, probe=60, metrics=120, recheck=1)
     text = config.read_text(encoding="utf-8").replace("  probe_interval: 60\n", "  probe_interval: 60\n  spread: 0\n")
     text += f"traps:\n  listen: 127.0.0.1:{trap_port}\n  credentials: [sim]\n"
+    text += f'alerting:\n  channels:\n    hook: {{type: webhook, url: "{rx.url}/hook", timeout: 5}}\n'
     config.write_text(text, encoding="utf-8")
     ap_host = re.search(r'id: market-ap1, address: "([0-9.]+):', text).group(1)  # type: ignore[union-attr]
+    park_host = re.search(r'id: park-ap1, address: "([0-9.]+):', text).group(1)  # type: ignore[union-attr]
     community = (tmp_path / "community.secret").read_text().strip()
 
     with simulator(config, tmp_path) as control:
@@ -278,8 +282,24 @@ def test_link_down_trap_confirms_an_ap_down_long_before_the_next_probe_round(tmp
             assert sample(m, "wifimon_traps_received_total", result="unknown_source") == 1.0
             log = (tmp_path / "wifimon-1.log").read_text()
             assert re.search(r"trap_received device=market-ap1 trap=linkDown means=link_down", log), log[-2000:]
+
+            # The park's only AP dies and says so: the site-down alert reaches the on-call webhook in
+            # seconds, far inside the 60 s probe interval.
+            send_fault("park=down", control=control)
+            t0 = time.monotonic()
+            subprocess.run(["snmptrap", "-v2c", "-c", community, f"--clientaddr={park_host}",
+                            f"127.0.0.1:{trap_port}", "", LINK_DOWN, f"{IF_INDEX}.2", "i", "2"],
+                           check=True, env=env, timeout=10, capture_output=True)
+            fired = wait_until("the park's site-down alert at the webhook", lambda: [
+                r for r in rx.received() if r.json()["alert"]["key"] == "site_down:park"
+                and r.json()["kind"] == "firing"], 30)
+            took = time.monotonic() - t0
+            assert took < 15, f"trap to alert took {took:.1f} s"
+            assert len(fired) == 1
+            assert sample(mon.metrics(), "wifimon_rounds_total", round="probe") == 1.0
         finally:
             mon.stop()
+            rx.close()
 
 
 def test_cli_check_config_accepts_a_traps_section(tmp_path):
