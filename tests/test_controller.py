@@ -1,0 +1,272 @@
+"""Controller mode: the APs the inventory expects against the controller's AP table.
+
+The pure part (``monitor.controller``) is tested on rows made here; the poller is tested end to end
+against snmpsim serving real controller recordings (Cisco CBW, Aruba Instant) and copies of them
+written to tmp with an AP removed or reported down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from collectors.profile import load_profiles
+from collectors.snmp import PysnmpClient
+from collectors.types import ClientCount, ControllerAp, V2cCredentials
+from monitor.clients import device_total
+from monitor.config import Config, ConfigError, LoadedConfig, parse_config
+from monitor.controller import ExpectedAp, find_row, verdicts
+from monitor.domain import ApStatus, Reason
+from monitor.metrics import ServiceMetrics
+from monitor.poller import Poller
+from tests.agents import free_udp_port, shared_dir, snmpsim_agent
+
+# -- pure ----------------------------------------------------------------------------------------
+
+ROWS = (
+    ControllerAp(index="1", name="Park-AP1", mac="14:16:9d:24:ec:80", ip="10.0.0.1", status="up", clients=3,
+                 radios=(ClientCount("radio", 1, "2.4GHz"), ClientCount("radio", 2, "5GHz"))),
+    ControllerAp(index="2", name="Park-AP2", mac="a0:0f:37:1a:08:80", status="down", raw_status="2"),
+    ControllerAp(index="3", name="Market-AP1", mac="a0:0f:37:1a:0a:c0", ip="10.0.0.3", status="unknown",
+                 raw_status="7", clients=4),
+)
+
+
+def test_an_ap_missing_from_the_table_is_down_absent_from_controller():
+    (v,) = verdicts("wlc1", [ExpectedAp("gs-9-ap1", "Pier-AP9")], ROWS)
+    assert (v.ok, v.reason) == (False, Reason.ABSENT_FROM_CONTROLLER)
+    assert "wlc1" in v.detail and "Pier-AP9" in v.detail and "3 AP(s)" in v.detail
+    assert v.clients == ()
+
+
+def test_controller_reported_down_and_up_map_onto_our_states():
+    up, down, unknown = verdicts("wlc1", [ExpectedAp("a", "Park-AP1"), ExpectedAp("b", "park-ap2"),
+                                          ExpectedAp("c", "10.0.0.3")], ROWS)
+    assert (up.ok, up.reason) == (True, None)
+    assert (down.ok, down.reason) == (False, Reason.CONTROLLER_REPORTS_DOWN) and "2" in down.detail
+    # A status the profile does not map is no evidence of an outage: listed, so up, with a note.
+    assert unknown.ok and "'7'" in unknown.detail
+
+
+def test_clients_are_attributed_per_radio_or_as_the_ap_total_never_both():
+    up, _, unknown = verdicts("wlc1", [ExpectedAp("a", "Park-AP1"), ExpectedAp("b", "Park-AP2"),
+                                       ExpectedAp("c", "Market-AP1")], ROWS)
+    assert [(c.level, c.radio, c.count) for c in up.clients] == [("radio", "2.4GHz", 1), ("radio", "5GHz", 2)]
+    assert [(c.level, c.count) for c in unknown.clients] == [("ap", 4)]
+    assert device_total(up.clients) == (3, "radio")
+
+
+@pytest.mark.parametrize("spelling", ["14:16:9D:24:EC:80", "14-16-9d-24-ec-80", "14169d24ec80", "1416.9d24.ec80"])
+def test_macs_match_in_any_notation(spelling):
+    row = find_row(spelling, ROWS)  # colons, dashes, bare hex, Cisco's dotted form
+    assert row is not None and row.name == "Park-AP1"
+
+
+def test_device_total_takes_one_level_in_order():
+    counts = [ClientCount("radio", 11), ClientCount("radio", 54), ClientCount("ap", 65)]
+    assert device_total(counts) == (65, "ap")
+    assert device_total([ClientCount("ssid", 2), ClientCount("radio", 2), ClientCount("ssid", 3)]) == (5, "ssid")
+    assert device_total([]) is None
+
+
+# -- config --------------------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, doc: dict) -> Path:
+    path = tmp_path / "wifimon.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return path
+
+
+def _doc(controller_ref: str = "wlc1", controller_id: str = "wlc1") -> dict:
+    return {
+        "credentials": {"c": {"version": "2c", "community": {"env": "X"}}},
+        "controllers": [{"id": controller_id, "address": "127.0.0.1:1161", "credentials": "c"}],
+        "sites": [{"id": "s1", "name": "Site", "category": "park",
+                   "aps": [{"id": "s1-ap1", "address": "127.0.0.1:1162", "credentials": "c",
+                            "controller": controller_ref, "controller_ap": "Park-AP1"}]}],
+    }
+
+
+def test_config_accepts_controllers_and_aps_that_name_them(tmp_path):
+    config = parse_config(_write(tmp_path, _doc()))
+    assert config.controllers[0].id == "wlc1"
+    assert config.sites[0].aps[0].controller == "wlc1" and not config.sites[0].aps[0].poll_direct
+
+
+def test_config_names_an_unknown_controller_with_its_location(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        parse_config(_write(tmp_path, _doc(controller_ref="wlc9")))
+    (problem,) = exc.value.problems
+    assert "sites[0].aps[0].controller" in problem and "wlc9" in problem and "wifimon.yaml:" in problem
+
+
+def test_config_rejects_a_controller_id_used_by_a_device(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        parse_config(_write(tmp_path, _doc(controller_ref="s1-ap1", controller_id="s1-ap1")))
+    assert any("controllers[0].id" in p and "duplicate" in p for p in exc.value.problems)
+
+
+# -- the poller against real controller recordings -------------------------------------------------
+
+SHARED = shared_dir()
+SNMPREC = SHARED / "snmprec" if SHARED else None
+CISCO, ARUBA = "ciscowlc_cbw240ac", "aruba-instant"
+BSN_AP_NAME = "1.3.6.1.4.1.14179.2.2.1.1.3"
+BSN_AP_OPER_STATUS = "1.3.6.1.4.1.14179.2.2.1.1.6"
+BSN_AP_IF = "1.3.6.1.4.1.14179.2.2.2.1"
+AP3 = "160.15.55.26.10.192"  # ap3's index (its MAC) in the Cisco recording
+AP4 = "160.15.55.26.16.224"
+
+
+def _need_recordings(*names: str) -> None:
+    if SNMPREC is None or not all((SNMPREC / f"{n}.snmprec").exists() for n in names):
+        pytest.skip("controller recordings not found: need ../shared/snmprec or $WIFIMON_SHARED/snmprec")
+
+
+@pytest.fixture(scope="module")
+def controllers(tmp_path_factory: pytest.TempPathFactory):
+    """snmpsim serving: the Cisco and Aruba recordings as they are; ``cisco_trimmed``: ap3 removed from
+    the AP table (and its radios); ``cisco_down``: bsnAPOperationStatus added, ap4 disassociating."""
+    _need_recordings(CISCO, ARUBA)
+    work = tmp_path_factory.mktemp("controllers")
+    data = work / "data"
+    data.mkdir()
+    cisco = (SNMPREC / f"{CISCO}.snmprec").read_text(encoding="utf-8").splitlines()
+    (data / f"{CISCO}.snmprec").write_text("\n".join(cisco) + "\n", encoding="utf-8")
+    (data / f"{ARUBA}.snmprec").write_text((SNMPREC / f"{ARUBA}.snmprec").read_text(encoding="utf-8"), encoding="utf-8")
+    def of_ap3(line: str) -> bool:
+        oid = line.split("|", 1)[0]
+        return oid.endswith(f".{AP3}") or f".{AP3}." in oid
+
+    trimmed = [ln for ln in cisco if not of_ap3(ln)]
+    assert len(trimmed) < len(cisco)
+    (data / "cisco_trimmed.snmprec").write_text("\n".join(trimmed) + "\n", encoding="utf-8")
+    names = [ln.split("|")[0][len(BSN_AP_NAME) + 1:] for ln in cisco if ln.startswith(BSN_AP_NAME + ".")]
+    status = [f"{BSN_AP_OPER_STATUS}.{idx}|2|{2 if idx == AP4 else 1}" for idx in names]
+    at = max(i for i, ln in enumerate(cisco) if ln.startswith(BSN_AP_NAME + ".")) + 1
+    down = cisco[:at] + status + cisco[at:]  # keeps OID order: column 6 follows column 3
+    (data / "cisco_down.snmprec").write_text("\n".join(down) + "\n", encoding="utf-8")
+    with snmpsim_agent(data, work, probe_community=CISCO) as agent:
+        yield agent
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.recorded: list = []
+
+    def transitions(self, transitions) -> None:
+        self.recorded.extend(transitions)
+
+    def events(self, events) -> None:
+        pass
+
+
+def _poller(tmp_path: Path, address: str, community: str, aps: list[dict], *, confirm: int = 1,
+            timeout: float = 3.0) -> tuple[Poller, _Sink, PysnmpClient]:
+    config = Config.model_validate({
+        "service": {"spread": 0, "confirm_failures": confirm, "recheck_interval": 0.05,
+                    "snmp": {"timeout": timeout, "retries": 0}},
+        "credentials": {"ctl": {"version": "2c", "community": {"env": "UNUSED"}},
+                        "ap": {"version": "2c", "community": {"env": "UNUSED"}}},
+        "controllers": [{"id": "wlc1", "address": address, "credentials": "ctl"}],
+        "sites": [{"id": "s1", "name": "Site", "category": "park",
+                   "aps": [{"address": "127.0.0.1:9", "credentials": "ap", "controller": "wlc1", **ap}
+                           for ap in aps]}],
+    })
+    loaded = LoadedConfig(tmp_path / "wifimon.yaml", config,
+                          {"ctl": V2cCredentials(community), "ap": V2cCredentials("unused")})
+    sink = _Sink()
+    client = PysnmpClient()
+    poller = Poller(loaded, client, load_profiles(), sink, ServiceMetrics(CollectorRegistry(), "test"),
+                    clock=time.time)
+    return poller, sink, client
+
+
+async def _run(poller: Poller, client: PysnmpClient, until, deadline_s: float = 15.0) -> None:
+    """Probe rounds until ``until()`` holds (re-checks run in between), within a deadline."""
+    try:
+        await poller.register()
+        end = time.monotonic() + deadline_s
+        await poller.probe_round()
+        while not until():
+            assert time.monotonic() < end, "condition not reached before the deadline"
+            await asyncio.sleep(0.05)  # let scheduled re-checks run; the condition decides, not the sleep
+    finally:
+        await poller.close()
+        await client.close()
+
+
+CISCO_APS = [{"id": f"s1-ap{i}", "controller_ap": f"ap{i}"} for i in (1, 2, 3, 4)]
+
+
+async def test_an_expected_ap_the_controller_does_not_list_goes_down_absent(controllers, tmp_path):
+    aps = CISCO_APS + [{"id": "s1-ap5", "controller_ap": "ap5"}]
+    poller, sink, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", CISCO, aps, confirm=2)
+    await _run(poller, client, lambda: poller.tracks["s1-ap5"].status == ApStatus.DOWN)
+    assert poller.tracks["s1-ap5"].reason == Reason.ABSENT_FROM_CONTROLLER
+    assert all(poller.tracks[f"s1-ap{i}"].status == ApStatus.UP for i in (1, 2, 3, 4))
+    downs = [t for t in sink.recorded if t.entity == "s1-ap5" and t.new == "down"]
+    assert len(downs) == 1 and "ap5" in downs[0].detail and "wlc1" in downs[0].detail
+    poller.publish()
+    views = {v.ap: v for v in poller.snapshot().aps}
+    # Clients come from the controller's per-radio rows (bsnApIfNoOfUsers): ap2 has 3 + 5.
+    assert sorted((c.radio, c.count) for c in views["s1-ap2"].clients) == [("2.4GHz", 3), ("5GHz", 5)]
+    assert views["s1-ap2"].client_level == "radio" and views["s1-ap5"].clients == ()
+    assert sum(v.client_total for v in views.values()) == 23  # = the controller's own SSID total
+
+
+async def test_an_ap_removed_from_the_table_is_absent_and_the_others_stay_up(controllers, tmp_path):
+    poller, _, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", "cisco_trimmed", CISCO_APS)
+    await _run(poller, client, lambda: poller.tracks["s1-ap3"].status != ApStatus.UNKNOWN)
+    assert (poller.tracks["s1-ap3"].status, poller.tracks["s1-ap3"].reason) == (ApStatus.DOWN,
+                                                                                 Reason.ABSENT_FROM_CONTROLLER)
+    assert [poller.tracks[f"s1-ap{i}"].status for i in (1, 2, 4)] == [ApStatus.UP] * 3
+
+
+async def test_controller_reported_down_is_controller_reports_down(controllers, tmp_path):
+    poller, _, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", "cisco_down", CISCO_APS)
+    await _run(poller, client, lambda: poller.tracks["s1-ap4"].status != ApStatus.UNKNOWN)
+    assert (poller.tracks["s1-ap4"].status, poller.tracks["s1-ap4"].reason) == (ApStatus.DOWN,
+                                                                                 Reason.CONTROLLER_REPORTS_DOWN)
+    assert [poller.tracks[f"s1-ap{i}"].status for i in (1, 2, 3)] == [ApStatus.UP] * 3
+
+
+async def test_aruba_instant_aps_match_by_mac_with_uptime_from_the_controller(controllers, tmp_path):
+    aps = [{"id": "ultimo-ap06", "controller_ap": "68-28-CF-C7-E9-C0"},
+           {"id": "ultimo-ap14", "controller_ap": "ECA-Ultimo-L11-AP14"},
+           {"id": "ultimo-ap99", "controller_ap": "68:28:cf:00:00:99"}]
+    poller, _, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", ARUBA, aps)
+    await _run(poller, client, lambda: poller.tracks["ultimo-ap99"].status != ApStatus.UNKNOWN)
+    assert poller.tracks["ultimo-ap06"].status == poller.tracks["ultimo-ap14"].status == ApStatus.UP
+    assert poller.tracks["ultimo-ap99"].reason == Reason.ABSENT_FROM_CONTROLLER
+    poller.publish()
+    views = {v.ap: v for v in poller.snapshot().aps}
+    assert views["ultimo-ap06"].uptime_seconds == pytest.approx(1220178, abs=30)  # aiAPUptime 122017800 ticks
+    assert views["ultimo-ap06"].profile == "auto"  # the AP's own profile; the controller's was identified
+
+
+async def test_an_unreachable_controller_fails_its_aps_observations_with_its_error(tmp_path):
+    port = free_udp_port()  # nothing listens there
+    poller, sink, client = _poller(tmp_path, f"127.0.0.1:{port}", "x", CISCO_APS[:2], timeout=0.2)
+    await _run(poller, client, lambda: poller.tracks["s1-ap1"].status == ApStatus.DOWN)
+    assert poller.tracks["s1-ap1"].reason == Reason.TIMEOUT
+    assert "through controller wlc1" in poller.tracks["s1-ap1"].detail
+
+
+def test_check_config_names_a_controller_profile_without_an_ap_table(tmp_path):
+    from monitor.app import resolve_profiles
+
+    doc = _doc()
+    doc["controllers"][0]["profile"] = "unifi"
+    path = _write(tmp_path, doc)
+    loaded = LoadedConfig(path, parse_config(path), {"c": V2cCredentials("x")})
+    with pytest.raises(ConfigError) as exc:
+        resolve_profiles(loaded)
+    (problem,) = exc.value.problems
+    assert "controllers[0].profile" in problem and "no controller AP table" in problem and "cisco_wlc" in problem
