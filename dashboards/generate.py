@@ -864,8 +864,7 @@ def ferries_board() -> Dashboard:
     ferry_sites = 'site=~"$ferry"'
     d.row("백홀 (LTE backhaul)")
     d.add(timeseries("백홀 응답 시간", "Probe round-trip time of each ferry's LTE router and the mean over its "
-                     "APs (LTE: hundreds of ms is normal). LTE signal (RSRP/RSRQ/SINR) is shown once router "
-                     "profiles export it.",
+                     "APs (LTE: hundreds of ms is normal).",
                      [target(ferries("wifi_uplink_probe_duration_seconds"), "{{name}} LTE"),
                       target(ferries("avg by (site) (wifi_ap_probe_duration_seconds)"), "{{name}} AP")], "s",
                      minimum=0), 12, 8)
@@ -874,6 +873,14 @@ def ferries_board() -> Dashboard:
                      [target(ferries(f'{rate_of("wifi_ap_probe_failures_total", ferry_sites, "site")} / '
                                      f'{rate_of("wifi_ap_probes_total", ferry_sites, "site")}'), "{{name}}")],
                      "percentunit", minimum=0, maximum=1), 12, 8)
+
+    d.add(timeseries("LTE 신호 (RSRP)", "Reference signal received power of each ferry's LTE modem, where the "
+                     "router's profile reads it (MikroTik mtxrLTEModem): above -90 dBm is good, below -110 poor.",
+                     [target(ferries("wifi_uplink_lte_rsrp_dbm"), "{{name}}")], "dBm"), 12, 8)
+    d.add(timeseries("LTE 신호 품질 (RSRQ, SINR)", "Reference signal received quality and signal to interference "
+                     "and noise ratio of each ferry's LTE modem, where the router's profile reads them.",
+                     [target(ferries("wifi_uplink_lte_rsrq_db"), "{{name}} RSRQ"),
+                      target(ferries("wifi_uplink_lte_sinr_db"), "{{name}} SINR")], "dB"), 12, 8)
 
     d.row("탑승객 (on board)")
     d.add(timeseries("탑승 접속자 추이", "Stations on board over time.",

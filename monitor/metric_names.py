@@ -35,6 +35,7 @@ _SPECS = [
     MetricSpec("wifi_ap_last_success_timestamp_seconds", "gauge", "Unix time of the last successful SNMP exchange", AP),
     MetricSpec("wifi_ap_reboots", "counter", "Reboots detected from sysUpTime going back (not its wrap)", AP),
     MetricSpec("wifi_ap_cpu_ratio", "gauge", "Mean CPU load, 0..1", AP),
+    MetricSpec("wifi_ap_memory_ratio", "gauge", "Memory in use, 0..1", AP),
     MetricSpec("wifi_ap_radio_utilisation_ratio", "gauge", "Radio channel utilisation, 0..1", AP + ("radio",)),
     MetricSpec("wifi_ap_radio_channel", "gauge", "Radio channel number", AP + ("radio",)),
     MetricSpec("wifi_ap_radio_noise_dbm", "gauge", "Radio noise floor in dBm", AP + ("radio",)),
@@ -42,6 +43,9 @@ _SPECS = [
     # Per site uplink device (PoE switch, a ferry's LTE router).
     MetricSpec("wifi_uplink_up", "gauge", "1 if the site's uplink device answers SNMP", ("site", "device")),
     MetricSpec("wifi_uplink_probe_duration_seconds", "gauge", "Round-trip time of the last uplink probe", ("site", "device")),
+    MetricSpec("wifi_uplink_lte_rsrp_dbm", "gauge", "LTE reference signal received power of the uplink's modem", ("site", "device")),
+    MetricSpec("wifi_uplink_lte_rsrq_db", "gauge", "LTE reference signal received quality of the uplink's modem", ("site", "device")),
+    MetricSpec("wifi_uplink_lte_sinr_db", "gauge", "LTE signal to interference and noise ratio of the uplink's modem", ("site", "device")),
     # Per site.
     MetricSpec("wifi_site_up", "gauge", "1 if the site serves (up or degraded), 0 if down, NaN in maintenance, out of service or unknown", ("site",)),
     MetricSpec("wifi_site_state", "gauge", "1 for the site's current state, 0 for the others", ("site", "state")),

@@ -60,6 +60,12 @@ class FleetCollector(Collector):
                 f["wifi_uplink_up"].add_metric([sid, u.device], 1.0 if u.status == ApStatus.UP else 0.0)
                 if u.probe_duration is not None:
                     f["wifi_uplink_probe_duration_seconds"].add_metric([sid, u.device], u.probe_duration)
+                if u.lte is not None and u.status == ApStatus.UP:
+                    for name, value in (("wifi_uplink_lte_rsrp_dbm", u.lte.rsrp_dbm),
+                                        ("wifi_uplink_lte_rsrq_db", u.lte.rsrq_db),
+                                        ("wifi_uplink_lte_sinr_db", u.lte.sinr_db)):
+                        if value is not None:
+                            f[name].add_metric([sid, u.device], value)
             for a in sv.aps:
                 key = [sid, a.ap]
                 f["wifi_ap_up"].add_metric(key, 1.0 if a.status == ApStatus.UP else 0.0)
@@ -89,6 +95,8 @@ class FleetCollector(Collector):
                     f["wifi_ap_transmit_bytes"].add_metric(key, float(a.tx_bytes))
                 if a.cpu_ratio is not None:
                     f["wifi_ap_cpu_ratio"].add_metric(key, a.cpu_ratio)
+                if a.memory_ratio is not None:
+                    f["wifi_ap_memory_ratio"].add_metric(key, a.memory_ratio)
                 for r in a.radios:
                     if r.utilisation_ratio is not None:
                         f["wifi_ap_radio_utilisation_ratio"].add_metric(key + [r.radio], r.utilisation_ratio)

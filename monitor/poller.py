@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from collectors.identify import identify_device
 from collectors.profile import Profile, identify
-from collectors.types import ClientCount, ErrorKind, PollResult, ProbeResult, RadioStats, SnmpClient, Target
+from collectors.types import ClientCount, ErrorKind, LteSignal, PollResult, ProbeResult, RadioStats, SnmpClient, Target
 from monitor.calendar import in_service
 from monitor.clients import device_total
 from monitor.config import Device, LoadedConfig, Site
@@ -73,6 +73,8 @@ class DeviceData:
     clients: tuple[ClientCount, ...] = ()
     radios: tuple[RadioStats, ...] = ()
     cpu_ratio: float | None = None
+    memory_ratio: float | None = None
+    lte: LteSignal | None = None
     rx_total: int | None = None
     tx_total: int | None = None
     raw: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
@@ -200,9 +202,9 @@ class Poller:
         self._dirty = True
 
     async def metrics_round(self) -> None:
-        """Full poll of every AP that is up or not yet known; down ones are left to the probes."""
+        """Full poll of every AP and uplink that is up or not yet known; down ones are left to the probes."""
         due = [self._entries[k] for k in self._order
-               if self._entries[k].scope == Scope.AP and self.tracks[k].status in (ApStatus.UP, ApStatus.UNKNOWN)
+               if self.tracks[k].status in (ApStatus.UP, ApStatus.UNKNOWN)
                and self.tracks[k].mode == "active"
                and (not self._via_controller(self._entries[k]) or getattr(self._entries[k].device, "poll_direct", False))]
         await self._round("metrics", self._cfg.metrics_interval, due, self._poll_entry)
@@ -295,13 +297,16 @@ class Poller:
             data.clients = result.clients
         data.radios = result.radios
         data.cpu_ratio = result.cpu_ratio
+        data.memory_ratio = result.memory_ratio
+        data.lte = result.lte
         if not data.model and result.sys_descr:
             data.model = result.sys_descr.split()[0][:40]
         rx = tx = 0
         if profile.interfaces and result.interfaces:
             rx, tx = self._traffic(entry, data, profile, result, at)
-        total = None if via_controller else device_total(result.clients)
-        self.usage.add(entry.id, entry.site.id, at, total[0] if total else None, rx, tx)
+        if entry.scope == Scope.AP:  # usage is the APs'; an uplink's traffic is theirs again
+            total = None if via_controller else device_total(result.clients)
+            self.usage.add(entry.id, entry.site.id, at, total[0] if total else None, rx, tx)
 
     # -- controller mode --------------------------------------------------------------------------
 
@@ -486,7 +491,8 @@ class Poller:
             uplink = None
             if site.uplink:
                 u = self.tracks[site.uplink.id]
-                uplink = UplinkView(u.entity, u.status, self._data[u.entity].probe_duration)
+                uplink = UplinkView(u.entity, u.status, self._data[u.entity].probe_duration,
+                                    self._data[u.entity].lte)
             views.append(SiteView(site, st.status, st.since, st.reason, self._modes[sid] != "out_of_service",
                                   uplink, aps, self._availability.get(sid)))
         self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done)
@@ -504,7 +510,7 @@ class Poller:
             last_success_at=t.last_success_at, probes=d.probes, probe_failures=d.probe_failures,
             uptime_seconds=d.uptime.seconds + (self._clock() - d.uptime.at) if d.uptime else None,
             clients=d.clients, rx_bytes=d.rx_total, tx_bytes=d.tx_total, reboots=d.reboots,
-            cpu_ratio=d.cpu_ratio, radios=d.radios, last_poll_at=d.last_poll_at,
+            cpu_ratio=d.cpu_ratio, memory_ratio=d.memory_ratio, radios=d.radios, last_poll_at=d.last_poll_at,
         )
 
     def snapshot(self) -> Snapshot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.types import ClientCount, RadioStats
+from collectors.types import ClientCount, LteSignal, RadioStats
 from monitor.clients import device_total
 from monitor.config import Site
 from monitor.domain import ApStatus, Reason, SiteStatus
@@ -30,6 +30,7 @@ class ApView:
     tx_bytes: int | None = None
     reboots: int = 0
     cpu_ratio: float | None = None
+    memory_ratio: float | None = None
     radios: tuple[RadioStats, ...] = ()
     last_poll_at: float | None = None
 
@@ -51,6 +52,7 @@ class UplinkView:
     device: str
     status: ApStatus
     probe_duration: float | None
+    lte: LteSignal | None = None  # where the router's profile reads its modem
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import subprocess
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from collectors.types import ClientCount, RadioStats
+from collectors.types import ClientCount, LteSignal, RadioStats
 from monitor.config import AccessPoint, Site
 from monitor.domain import ApStatus, Reason, SiteStatus
 from monitor.metrics import FleetCollector, ServiceMetrics
-from monitor.snapshot import ApView, SiteView, Snapshot
+from monitor.snapshot import ApView, SiteView, Snapshot, UplinkView
 
 
 def ap(ap_id, status, **kw):
@@ -30,7 +30,13 @@ def snapshot():
            radios=(RadioStats("ng", 6, 0.4, None),)),
         ap("a2", ApStatus.DOWN, reason=Reason.TIMEOUT, rx_bytes=500, clients=(ClientCount("vap", 3, "ng", "x"),)),
     )
-    return Snapshot(200.0, (SiteView(site, SiteStatus.DEGRADED, 150.0, None, True, None, aps),), True)
+    ferry = Site(id="f1", name="선유도 여객선", category="ferry", kind="ferry",
+                 timetable=({"days": ["mon"], "start": "07:00", "end": "19:00"},),
+                 aps=(AccessPoint(id="f1-ap1", address="127.0.0.3", credentials="c"),))
+    lte = UplinkView("f1-lte", ApStatus.UP, 0.35, LteSignal(rsrp_dbm=-97.0, rsrq_db=-11.0, sinr_db=None))
+    return Snapshot(200.0, (SiteView(site, SiteStatus.DEGRADED, 150.0, None, True, None, aps),
+                            SiteView(ferry, SiteStatus.UP, 100.0, None, True, lte, (ap("f1-ap1", ApStatus.UP, site="f1"),))),
+                    True)
 
 
 @pytest.fixture
@@ -53,6 +59,14 @@ def test_values(registry):
     assert g("wifi_site_aps", {"site": "s1", "state": "down"}) == 1.0
     assert g("wifi_site_info", {"site": "s1", "name": "은파호수공원", "category": "park", "district": "나운2동",
                                 "lat": "35.950000", "lon": "126.700000", "kind": "land"}) == 1.0
+
+
+def test_uplink_lte_signal_where_the_router_reads_it(registry):
+    g = registry.get_sample_value
+    assert g("wifi_uplink_up", {"site": "f1", "device": "f1-lte"}) == 1.0
+    assert g("wifi_uplink_lte_rsrp_dbm", {"site": "f1", "device": "f1-lte"}) == -97.0
+    assert g("wifi_uplink_lte_rsrq_db", {"site": "f1", "device": "f1-lte"}) == -11.0
+    assert g("wifi_uplink_lte_sinr_db", {"site": "f1", "device": "f1-lte"}) is None  # not read: not exported
 
 
 def test_stale_readings_of_a_down_ap_are_not_exported(registry):
