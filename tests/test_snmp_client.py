@@ -15,7 +15,7 @@ import pytest
 
 from collectors.identify import fetch_identity, select_profile
 from collectors.poll_mapping import Counter32, Counter64, as_text, map_tables
-from collectors.profile import Profile, load_profiles
+from collectors.profile import Profile
 from collectors.snmp import PysnmpClient
 from collectors.table_walk import END, TableWalk, parse_oid
 from collectors.types import ErrorKind, Target, V2cCredentials, V3Credentials
@@ -45,18 +45,6 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory):
     users = [SnmpdUser(_user(a, p), na, AUTH_PASS, np, PRIV_PASS) for a, p, na, np in V3_MATRIX]
     with snmpd_agent(tmp_path_factory.mktemp("snmpd"), community=COMMUNITY, users=users) as agent:
         yield agent
-
-
-@pytest.fixture(scope="module")
-def profiles() -> dict[str, Profile]:
-    return load_profiles()
-
-
-@pytest.fixture
-async def client():
-    c = PysnmpClient()
-    yield c
-    await c.close()
 
 
 def v2c(agent, key: str = "ap-v2c", community: str = COMMUNITY, **kw) -> Target:

@@ -13,8 +13,6 @@ from statistics import fmean
 
 import pytest
 
-from collectors.profile import Profile, load_profiles
-from collectors.snmp import PysnmpClient
 from collectors.types import ErrorKind, Target, V2cCredentials
 from tests.agents import copy_recordings, shared_dir, snmpsim_agent
 
@@ -71,18 +69,6 @@ def simulator(tmp_path_factory: pytest.TempPathFactory):
     probe = "unifi_nanohd" if "unifi_nanohd" in names else names[0]
     with snmpsim_agent(data, work, probe_community=probe) as agent:
         yield agent
-
-
-@pytest.fixture(scope="module")
-def profiles() -> dict[str, Profile]:
-    return load_profiles()
-
-
-@pytest.fixture
-async def client():
-    c = PysnmpClient()
-    yield c
-    await c.close()
 
 
 def target_for(agent, name: str) -> Target:

@@ -22,7 +22,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from collectors.identify import identify_device
-from collectors.profile import Profile, identify, load_profiles
+from collectors.profile import Profile, identify
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, ErrorKind, PollResult, Target, V2cCredentials
 from monitor.clients import device_total
@@ -94,18 +94,6 @@ def simulator(tmp_path_factory: pytest.TempPathFactory):
     probe = "unifi_nanohd" if "unifi_nanohd" in RECORDINGS else RECORDINGS[0]
     with snmpsim_agent(data, work, probe_community=probe) as agent:
         yield agent
-
-
-@pytest.fixture(scope="module")
-def profiles() -> dict[str, Profile]:
-    return load_profiles()
-
-
-@pytest.fixture
-async def client():
-    c = PysnmpClient()
-    yield c
-    await c.close()
 
 
 def target_for(agent, name: str) -> Target:
