@@ -11,7 +11,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 
@@ -149,7 +149,7 @@ class Monitor:
         self.url = ""
         self.runs = 0
 
-    def start(self) -> "Monitor":
+    def start(self) -> Monitor:
         self.runs += 1
         log = self.tmp / f"wifimon-{self.runs}.log"
         self.proc = _start([sys.executable, "-m", "monitor.cli", "run", str(self.config)], "metrics at ", log, 60)

@@ -21,7 +21,7 @@ def test_unknown_ap_goes_up_at_first_success():
 
 
 def test_down_only_after_consecutive_failures_and_starts_at_first_failure():
-    track, steps = fold(DeviceTrack("ap1", "s1"), [True, False, False])
+    track, _ = fold(DeviceTrack("ap1", "s1"), [True, False, False])
     assert track.status == ApStatus.UP and track.confirming
     track, t, _ = observe(track, False, 1015.0, P, "timeout", "no reply")
     assert track.status == ApStatus.DOWN and not track.confirming
@@ -52,9 +52,11 @@ def test_flapping_event_once_per_episode():
     events = []
     at = 0.0
     for _ in range(4):
-        track, _, e1 = observe(track, True, at, P); at += 5
+        track, _, e1 = observe(track, True, at, P)
+        at += 5
         for _ in range(3):
-            track, _, e2 = observe(track, False, at, P, "timeout"); at += 5
+            track, _, e2 = observe(track, False, at, P, "timeout")
+            at += 5
             events += e2
         events += e1
     kinds = [e.kind for e in events]
