@@ -225,3 +225,21 @@ def test_compose_file_validates_with_docker_compose():
         pytest.skip("docker-compose is not installed (Debian package docker-compose); structure checked above")
     r = run(binary, "-f", str(COMPOSE), "--profile", "demo", "config", "-q")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_wifimon_side_of_the_alertmanager_config_validates(tmp_path):
+    """config/alertmanager/wifimon-alerting.yaml merged into the demo config is a valid wifimon config."""
+    import shutil
+
+    import yaml
+
+    from monitor.config import parse_config
+
+    root = Path(__file__).resolve().parents[1]
+    demo = yaml.safe_load((root / "config/demo/wifimon.yaml").read_text(encoding="utf-8"))
+    demo.update(yaml.safe_load((root / "config/alertmanager/wifimon-alerting.yaml").read_text(encoding="utf-8")))
+    shutil.copy(root / "config/demo/demo-community.secret", tmp_path)
+    path = tmp_path / "wifimon.yaml"
+    path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")
+    config = parse_config(path)
+    assert config.alerting.channels["am"].type == "alertmanager"
