@@ -15,6 +15,7 @@ from importlib.metadata import version as pkg_version
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from collectors.snmp import PysnmpClient
 from prometheus_client import CollectorRegistry
 
@@ -27,6 +28,7 @@ from monitor.maintenance_windows import MaintenanceBook, config_windows
 from monitor.metrics import FleetCollector, ServiceMetrics
 from monitor.poller import Poller
 from monitor.report import month_to_date
+from monitor.report_job import build_report_job
 from monitor.store import Store, StoreError
 from monitor.store_writer import StoreWriter
 from monitor.traps import start_traps
@@ -38,6 +40,7 @@ PUBLISH_SECONDS = 0.5
 AVAILABILITY_SECONDS = 300.0  # wifi_site_availability_ratio{window="month_to_date"} refresh
 MAINTENANCE_REFRESH_SECONDS = 15.0  # store windows re-read at least this often (more often if probes are)
 MAINTENANCE_LOOKAHEAD_SECONDS = 3600.0  # one-off windows starting later are picked up by a later refresh
+REPORT_CATCH_UP_SECONDS = 30.0  # after start-up: last month's report, if the service was down when it was due
 
 
 def wifimon_version() -> str:
@@ -135,6 +138,7 @@ class Service:
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
                             windows=lambda: self.maintenance.windows)
         await asyncio.to_thread(alerting.restore)
+        report_job = build_report_job(self.loaded, self.store)  # None unless report.schedule is set
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
         poller.restore(last)
@@ -175,6 +179,14 @@ class Service:
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
         scheduler.add_job(self._month_to_date, "interval", args=[poller], id="availability",
                           seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
+        if report_job is not None:
+            when = report_job.schedule
+            scheduler.add_job(report_job.tick, CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute,
+                                                           timezone=self.cfg.timezone), id="report", **common)
+            # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
+            # failure. It only acts while last month's report is due and not done (files, mail receipt).
+            scheduler.add_job(report_job.tick, "interval", seconds=report_job.retry_seconds, id="report_retry",
+                              next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
         scheduler.start()
         alerting.start(poller.snapshot)
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 from monitor.config import ConfigError, parse_config
-from monitor.report import DEFAULT_TARGET, make_report, month_period, previous_month
+from monitor.report import make_report, month_period, previous_month
 from monitor.report_formats import FORMATS, write_report
 from monitor.report_formats.tables import hms
+from monitor.report_settings import ReportSettings
 from monitor.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
                    help="directory to write into, created if need be (default: ./reports)")
     p.add_argument("--lang", choices=("ko", "en"), default="ko", help="language of the report (default: ko)")
-    p.add_argument("--target", type=float, default=DEFAULT_TARGET * 100, metavar="PERCENT",
-                   help=f"availability target printed on the cover (default: {DEFAULT_TARGET * 100:g})")
+    p.add_argument("--target", type=float, default=None, metavar="PERCENT",
+                   help="availability target printed on the cover (default: the config's report.target_percent, "
+                        f"{ReportSettings.model_fields['target_percent'].default:g} unless set)")
     p.add_argument("--config", type=Path, default=None,
                    help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
     p.set_defaults(func=cmd_report)
@@ -74,7 +76,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not formats or unknown:
         print(f"wifimon report: --format {args.format!r}: choose one or more of {','.join(FORMATS)}", file=sys.stderr)
         return 2
-    if not 0 < args.target <= 100:
+    if args.target is not None and not 0 < args.target <= 100:
         print(f"wifimon report: --target {args.target}: must be a percentage in (0, 100]", file=sys.stderr)
         return 2
     try:
@@ -96,7 +98,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             if note:
                 log.warning("report_without_history %s", note)
                 print(f"wifimon report: {note}; every scheduled hour of {month} is unknown", file=sys.stderr)
-            report = make_report(store, config, month, now, args.target / 100)
+            target = args.target / 100 if args.target is not None else config.report.target
+            report = make_report(store, config, month, now, target)
         finally:
             store.close()
         files = write_report(report, formats, args.out, args.lang)

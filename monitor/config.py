@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from collectors.types import Credentials, Target, V2cCredentials, V3Credentials
+from monitor.local_time import unquoted_time
+from monitor.report_settings import ReportSettings, email_channel_problems
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -92,6 +94,8 @@ class Weekly(_Strict):
     days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...]
     start: time
     end: time
+
+    _quoted = field_validator("start", "end", mode="before")(unquoted_time)
 
     @model_validator(mode="after")
     def _ordered(self) -> Weekly:
@@ -308,6 +312,7 @@ class Config(_Strict):
     controllers: tuple[Device, ...] = Field(
         (), description="wireless controllers whose AP tables watch the APs that name them ('controller:')"
     )
+    report: ReportSettings = Field(ReportSettings(), description="availability target; the monthly report job")
 
 
 def timing_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
@@ -357,6 +362,7 @@ def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
                 problems.append((loc + ("credentials",), f"no credentials named {name!r}"))
     problems.extend(_check_trap_and_maintenance_references(data, creds, sites))
     problems.extend(_check_controller_references(data, creds, sites, seen))
+    problems.extend(email_channel_problems(data))
     return problems
 
 

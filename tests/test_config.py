@@ -145,3 +145,10 @@ def test_a_probe_that_cannot_finish_within_the_interval_is_refused(tmp_path, mon
     text = GOOD.replace("probe_interval: 15", "probe_interval: 15\n  snmp: {timeout: 5, retries: 3}")
     p = problems(tmp_path, text)
     assert any(":3: service.snmp:" in m and "20 s leaves no room" in m for m in p), p
+
+
+def test_an_unquoted_timetable_time_is_refused_not_misread(tmp_path):
+    text = GOOD.replace("category: public_office", 'category: ferry\n    kind: ferry\n'
+                        '    timetable: [{days: [mon], start: 13:30, end: "18:00"}]')
+    p = problems(tmp_path, text)
+    assert any("sites[0].timetable[0].start" in m and "write the time in quotes" in m for m in p), p

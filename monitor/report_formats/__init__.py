@@ -15,10 +15,15 @@ log = logging.getLogger(__name__)
 FORMATS = ("xlsx", "csv", "pdf")
 
 
+def month_stem(month: str, month_to_date: bool = False) -> str:
+    """``wifimon-availability-2026-10`` for month '2026-10', with ``-mtd`` for a month not yet over."""
+    stem = f"wifimon-availability-{month}"
+    return stem + "-mtd" if month_to_date else stem
+
+
 def file_stem(report: Report) -> str:
-    """``wifimon-availability-2026-10``, with ``-mtd`` for a month not yet over."""
-    stem = f"wifimon-availability-{report.period.label}"
-    return stem + "-mtd" if report.period.month_to_date else stem
+    """The name every file of ``report`` starts with (see :func:`month_stem`)."""
+    return month_stem(report.period.label, report.period.month_to_date)
 
 
 def write_report(report: Report, formats: tuple[str, ...], out_dir: Path, lang: Lang = "ko") -> list[Path]:
@@ -54,5 +59,5 @@ def write_report(report: Report, formats: tuple[str, ...], out_dir: Path, lang: 
             from monitor.report_formats.pdf_writer import write_pdf
 
             written.append(write_pdf(report, tables, out_dir / f"{stem}.pdf", lang))
-        log.info("report_written format=%s month=%s took=%.2fs", fmt, report.period.label, time.perf_counter() - began)
+        log.info("report_format_written format=%s month=%s took=%.2fs", fmt, report.period.label, time.perf_counter() - began)
     return written

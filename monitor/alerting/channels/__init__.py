@@ -13,7 +13,7 @@ from monitor.alerting.channels.telegram import TelegramChannel
 from monitor.alerting.channels.webhook import WebhookChannel
 from monitor.config import ConfigError, Secret, read_secret
 
-__all__ = ["Channel", "ChannelError", "build_channels"]
+__all__ = ["Channel", "ChannelError", "build_channels", "email_channel"]
 
 
 def build_channels(settings: s.AlertingSettings, base: Path) -> dict[str, Channel]:
@@ -39,13 +39,7 @@ def build_channels(settings: s.AlertingSettings, base: Path) -> dict[str, Channe
                 out[name] = TelegramChannel(name, cfg.base_url, secret(cfg.token, "token") or "", cfg.chat_id,
                                             timeout=cfg.timeout)
             elif isinstance(cfg, s.EmailChannel):
-                ca = cfg.ca_file
-                if ca is not None and not Path(ca).is_absolute():
-                    ca = str(base / ca)
-                out[name] = EmailChannel(name, cfg.host, cfg.port, sender=cfg.sender, recipients=cfg.recipients,
-                                         timeout=cfg.timeout, starttls=cfg.starttls, username=cfg.username,
-                                         password=secret(cfg.password, "password"), tls_verify=cfg.tls_verify,
-                                         ca_file=ca)
+                out[name] = email_channel(name, cfg, base)
             elif isinstance(cfg, s.AlertmanagerChannel):
                 out[name] = AlertmanagerChannel(name, cfg.url, timeout=cfg.timeout,
                                                 resend_interval=cfg.resend_interval, bearer=secret(cfg.bearer, "bearer"))
@@ -56,3 +50,18 @@ def build_channels(settings: s.AlertingSettings, base: Path) -> dict[str, Channe
     if problems:
         raise ConfigError(problems)
     return out
+
+
+def email_channel(name: str, cfg: s.EmailChannel, base: Path) -> EmailChannel:
+    """One e-mail channel, its password read (ConfigError) and its ca_file relative to the config's folder.
+
+    Alerting builds it through :func:`build_channels`; the report job builds the one it mails the report with.
+    """
+    ca = cfg.ca_file
+    if ca is not None and not Path(ca).is_absolute():
+        ca = str(base / ca)
+    where = f"alerting.channels.{name}"
+    password = read_secret(cfg.password, base, f"{where}.password") if cfg.password is not None else None
+    return EmailChannel(name, cfg.host, cfg.port, sender=cfg.sender, recipients=cfg.recipients, timeout=cfg.timeout,
+                        starttls=cfg.starttls, username=cfg.username, password=password, tls_verify=cfg.tls_verify,
+                        ca_file=ca)
