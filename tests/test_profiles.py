@@ -298,12 +298,12 @@ MIB_OBJECTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("huawei_ac", "controller.aps.name"): ("HUAWEI-WLAN-AP-MIB", "hwWlanApName", "1.3.6.1.4.1.2011.6.139.13.3.3.1.4", "OCTET STRING", SECONDARY),
     ("huawei_ac", "controller.aps.ip"): ("HUAWEI-WLAN-AP-MIB", "hwWlanApIpAddress", "1.3.6.1.4.1.2011.6.139.13.3.3.1.13", "IpAddress", SECONDARY),
     ("huawei_ac", "controller.aps.status"): ("HUAWEI-WLAN-AP-MIB", "hwWlanApRunState", "1.3.6.1.4.1.2011.6.139.13.3.3.1.6", "INTEGER {…, normal(8), …}", SECONDARY),
-    # MikroTik LTE modem (the ferries): MIKROTIK-MIB mtxrLTEModemTable. NOT compared with MIB text (from
-    # memory of the MIB); the routeros recording has no LTE modem.
-    ("mikrotik", "lte.rssi_dbm"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSSI", "1.3.6.1.4.1.14988.1.1.16.1.1.2", "Integer32", SECONDARY),
-    ("mikrotik", "lte.rsrq_db"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSRQ", "1.3.6.1.4.1.14988.1.1.16.1.1.3", "Integer32", SECONDARY),
-    ("mikrotik", "lte.rsrp_dbm"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSRP", "1.3.6.1.4.1.14988.1.1.16.1.1.4", "Integer32", SECONDARY),
-    ("mikrotik", "lte.sinr_db"): ("MIKROTIK-MIB", "mtxrLTEModemSignalSINR", "1.3.6.1.4.1.14988.1.1.16.1.1.7", "Integer32", SECONDARY),
+    # MikroTik LTE modem (the ferries): MIKROTIK-MIB mtxrLTEModemTable, compared on 2026-11-25 with the
+    # MIB as compiled by pysmi (OIDs, Integer32 syntax); the routeros recording has no LTE modem.
+    ("mikrotik", "lte.rssi_dbm"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSSI", "1.3.6.1.4.1.14988.1.1.16.1.1.2", "Integer32", MIB),
+    ("mikrotik", "lte.rsrq_db"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSRQ", "1.3.6.1.4.1.14988.1.1.16.1.1.3", "Integer32", MIB),
+    ("mikrotik", "lte.rsrp_dbm"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSRP", "1.3.6.1.4.1.14988.1.1.16.1.1.4", "Integer32", MIB),
+    ("mikrotik", "lte.sinr_db"): ("MIKROTIK-MIB", "mtxrLTEModemSignalSINR", "1.3.6.1.4.1.14988.1.1.16.1.1.7", "Integer32", MIB),
     # Cisco: bsnAPOperationStatus is absent from the CBW recording; OID and values as in Datadog's
     # cisco-wlc profile (secondary), the AIRESPACE-WIRELESS-MIB text was not searched for it.
     ("cisco_wlc", "controller.aps.status"): ("AIRESPACE-WIRELESS-MIB", "bsnAPOperationStatus", "1.3.6.1.4.1.14179.2.2.1.1.6", "INTEGER {associated(1), disassociating(2), downloading(3)}", SECONDARY),
