@@ -354,5 +354,5 @@ def test_which_unrecorded_objects_were_compared_with_mib_text():
     """Say it plainly (and keep it true): the counts of what was and was not checked against MIB text."""
     checked = sorted(k for k, v in MIB_OBJECTS.items() if v[4] == MIB)
     secondary = sorted(k for k, v in MIB_OBJECTS.items() if v[4] == SECONDARY)
-    assert len(checked) == 23 and len(secondary) == 11, (len(checked), len(secondary))
+    assert len(checked) == 27 and len(secondary) == 7, (len(checked), len(secondary))
     assert all(k[0] in ("ruckus_smartzone", "zyxel_nxc", "huawei_ac", "mikrotik", "cisco_wlc") for k in secondary)
