@@ -45,10 +45,23 @@ def wait_until(what: str, check: Callable[[], object], timeout: float, every: fl
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_exc!r})")
 
 
+def free_block(port: int = 1161) -> int:
+    """A second octet X whose 127.X.1.1:port no other test run holds now (parallel runs pick at random)."""
+    for _ in range(50):
+        octet = random.randint(100, 199)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((f"127.{octet}.1.1", port))
+            except OSError:
+                continue
+        return octet
+    raise RuntimeError("no free 127.X block for a simulated fleet")
+
+
 def small_city(tmp: Path, *, probe: float = 2, metrics: float = 4, recheck: float = 1, octet: int | None = None,
                listen_port: int | None = None) -> Path:
     """A four-site city with a ferry, on its own random 127.x block so parallel runs do not collide."""
-    octet = octet or random.randint(100, 199)
+    octet = octet or free_block()
     listen_port = listen_port or free_port()
     (tmp / "community.secret").write_text("e2e-community\n")
     ip = lambda s, a: f"127.{octet}.{s}.{a}:1161"  # noqa: E731

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from monitor.store import Store, outbox_messages
 from simulator.control import send_fault
 from tests.alerting_helpers import Receiver
-from tests.e2e import Monitor, free_port, sample, simulator, small_city, wait_until
+from tests.e2e import Monitor, free_block, free_port, sample, simulator, small_city, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +31,7 @@ SLACK = 5.0  # publishing (0.5 s), evaluation (1 s), the outbox write and the PO
 
 def fleet(tmp: Path, hook: str, sites: int = 50, token: str = "e2e-t0ken") -> Path:
     """``sites`` sites, every fifth with two APs (60 APs for 50 sites), on their own 127.x block."""
-    octet = random.randint(100, 199)
+    octet = free_block()
     (tmp / "community.secret").write_text("e2e-community\n")
     (tmp / "api.token").write_text(token + "\n")
     lines = [f"""\
