@@ -1,6 +1,11 @@
 """The polling runtime: runs probe and metrics rounds through an SnmpClient, folds each outcome into the
 pure state machine, hands transitions to a sink (the store) and publishes immutable snapshots.
 
+The parts live beside it: ``monitor.rounds`` spreads a round over its interval, ``monitor.readings``
+folds outcomes into each device's readings, ``monitor.controller_watch`` watches APs through their
+controller's AP table. The poller orchestrates them and owns the state: device and site tracks, modes,
+re-checks and the snapshot.
+
 Single-threaded on the asyncio loop; only ``snapshot()`` is read from other threads, and it returns
 an immutable object swapped in one assignment.
 """
@@ -10,30 +15,31 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from collectors.identify import identify_device
 from collectors.profile import Profile, identify
-from collectors.types import ClientCount, ErrorKind, LteSignal, PollResult, ProbeResult, RadioStats, SnmpClient, Target
+from collectors.types import ErrorKind, PollResult, ProbeResult, SnmpClient
 from monitor.calendar import in_service
 from monitor.clients import device_total
-from monitor.config import Device, LoadedConfig, Site
-from monitor.controller import ExpectedAp, verdicts
-from monitor.counters import Uptime, advance_uptime, counter_delta
-from monitor.domain import ApStatus, Event, EventKind, Reason, Scope, SiteStatus, Transition
+from monitor.config import LoadedConfig, Site
+from monitor.controller_watch import ControllerWatch, Seen, Sighting
+from monitor.domain import ApStatus, Event, Reason, Scope, SiteStatus, Transition
+from monitor.entry import Entry
 from monitor.metrics import ServiceMetrics
+from monitor.readings import DeviceData, fold_controller_row, fold_poll, fold_probe
+from monitor.rounds import run_round
 from monitor.snapshot import ApView, SiteView, Snapshot, UplinkView
 from monitor.state import DeviceTrack, Mode, Policy, SiteTrack, observe, roll_up, set_mode, update_site
 from monitor.usage import UsageAccumulator
 
-log = logging.getLogger(__name__)
+__all__ = ["Entry", "Poller", "Sink"]
 
-MAX_BYTES_PER_SECOND = 1.25e9  # 10 Gbit/s: anything faster between two polls is a counter reset
+log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
@@ -42,63 +48,6 @@ class Sink(Protocol):
     def transitions(self, transitions: list[Transition]) -> None: ...
 
     def events(self, events: list[Event]) -> None: ...
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One SNMP device to watch: an AP or a site's uplink."""
-
-    site: Site
-    device: Device
-    target: Target
-    scope: Scope
-
-    @property
-    def id(self) -> str:
-        return self.device.id
-
-
-@dataclass
-class DeviceData:
-    """Readings of one device, owned and mutated by the poller alone."""
-
-    profile: str
-    model: str = ""
-    probes: int = 0
-    probe_failures: int = 0
-    probe_duration: float | None = None
-    uptime: Uptime | None = None
-    reboots: int = 0
-    last_poll_at: float | None = None
-    clients: tuple[ClientCount, ...] = ()
-    radios: tuple[RadioStats, ...] = ()
-    cpu_ratio: float | None = None
-    memory_ratio: float | None = None
-    lte: LteSignal | None = None
-    rx_total: int | None = None
-    tx_total: int | None = None
-    raw: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
-    counters_boot_at: float | None = None
-    counters_at: float | None = None
-
-
-@dataclass
-class ControllerEntry:
-    """A wireless controller: polled for its AP table, never tracked as a state of its own."""
-
-    device: Device
-    target: Target
-    profile: str  # "auto" until identified
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """One observation of an AP made through its controller, shaped like a probe outcome for ``observe``."""
-
-    ok: bool
-    started_at: float
-    error: Reason | ErrorKind | None = None
-    detail: str = ""
 
 
 def _spread_key(entity: str) -> str:
@@ -147,14 +96,8 @@ class Poller:
                                              for e in self._entries.values()}
         self._rechecks: dict[str, asyncio.Task[None]] = {}
         # Controller mode: an AP naming a controller is watched through that controller's AP table.
-        self._controllers: dict[str, ControllerEntry] = {
-            c.id: ControllerEntry(c, loaded.controller_target(c), c.profile) for c in loaded.config.controllers}
-        self._watched: dict[str, list[Entry]] = {cid: [] for cid in self._controllers}
-        for e in self._entries.values():
-            cid = getattr(e.device, "controller", None)
-            if e.scope == Scope.AP and cid in self._watched:
-                self._watched[cid].append(e)
-        self._controller_polls: dict[str, asyncio.Task[None]] = {}
+        self._watch = ControllerWatch(loaded, self._entries.values(), client, profiles, self._count,
+                                      lambda e: self.tracks[e.id].mode == "active", self._sighted)
         self.usage = UsageAccumulator()
         self._availability: dict[str, float | None] = {}  # month to date, from the store (see app)
         self._snapshot = Snapshot(taken_at=0.0, sites=())
@@ -185,8 +128,7 @@ class Poller:
         self._dirty = True
 
     async def register(self) -> None:
-        await self._client.register([e.target for e in self._entries.values()]
-                                    + [c.target for c in self._controllers.values()])
+        await self._client.register([e.target for e in self._entries.values()] + self._watch.targets())
 
     # -- rounds -----------------------------------------------------------------------------------
 
@@ -194,10 +136,11 @@ class Poller:
         """Probe every device once, spread over the probe interval; skip those being re-checked."""
         self._apply_modes(self._clock())
         due = [self._entries[k] for k in self._order
-               if k not in self._rechecks and not self._via_controller(self._entries[k])]
-        await self._round("probe", self._cfg.probe_interval, due, self._probe_entry)
+               if k not in self._rechecks and not self._watch.via(self._entries[k])]
+        await run_round("probe", self._cfg.probe_interval, self._cfg.spread, due, self._probe_entry,
+                        self._metrics, self._clock)
         # One walk of each controller's AP table stands for the probes of all the APs it watches.
-        await asyncio.gather(*(self._poll_controller(cid) for cid, aps in self._watched.items() if aps))
+        await asyncio.gather(*(self._watch.poll(cid) for cid, aps in self._watch.watched.items() if aps))
         self.first_probe_round_done = True
         self._dirty = True
 
@@ -206,37 +149,9 @@ class Poller:
         due = [self._entries[k] for k in self._order
                if self.tracks[k].status in (ApStatus.UP, ApStatus.UNKNOWN)
                and self.tracks[k].mode == "active"
-               and (not self._via_controller(self._entries[k]) or getattr(self._entries[k].device, "poll_direct", False))]
-        await self._round("metrics", self._cfg.metrics_interval, due, self._poll_entry)
-
-    async def _round(self, name: str, interval: float, entries: list[Entry],
-                     fn: Callable[[Entry], Awaitable[None]]) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        width = interval * self._cfg.spread / max(len(entries), 1)
-
-        async def one(i: int, entry: Entry) -> None:
-            # A device that may take timeout × attempts to fail starts early enough to finish in the interval.
-            wait = entry.target.timeout * (entry.target.retries + 1)
-            offset = min(i * width, max(0.0, interval * 0.9 - wait))
-            await asyncio.sleep(max(0.0, start + offset - loop.time()))
-            try:
-                await fn(entry)
-            except Exception:  # one broken device or bug must not end the round for the others
-                log.exception("device_round_failed round=%s device=%s", name, entry.id)
-
-        async with asyncio.TaskGroup() as tg:
-            for i, entry in enumerate(entries):
-                tg.create_task(one(i, entry))
-        took = loop.time() - start
-        m = self._metrics
-        m.round_duration.labels(name).observe(took)  # type: ignore[union-attr]
-        m.rounds.labels(name).inc()  # type: ignore[union-attr]
-        m.last_round.labels(name).set(self._clock())  # type: ignore[union-attr]
-        if took > interval:
-            m.round_overruns.labels(name).inc()  # type: ignore[union-attr]
-            log.warning("round_overrun round=%s took=%.1fs interval=%.0fs devices=%d", name, took, interval, len(entries))
-        log.debug("round_done round=%s took=%.2fs devices=%d", name, took, len(entries))
+               and (not self._watch.via(self._entries[k]) or getattr(self._entries[k].device, "poll_direct", False))]
+        await run_round("metrics", self._cfg.metrics_interval, self._cfg.spread, due, self._poll_entry,
+                        self._metrics, self._clock)
 
     async def probe_now(self, entity: str) -> None:
         """An immediate out-of-round probe (a trap said something happened)."""
@@ -248,22 +163,16 @@ class Poller:
     async def _probe_entry(self, entry: Entry) -> None:
         if self.tracks[entry.id].mode != "active":
             return
-        if self._via_controller(entry):  # a re-check of such an AP is a fresh look at its controller's table
-            await self._poll_controller(entry.device.controller)  # type: ignore[attr-defined]
+        if self._watch.via(entry):  # a re-check of such an AP is a fresh look at its controller's table
+            await self._watch.poll(entry.device.controller)  # type: ignore[attr-defined]
             return
         result = await self._client.probe(entry.target)
         if result.error is ErrorKind.NO_SUCH_OBJECT:
             # The agent answered, it just has no sysUpTime (FortiAP, some Zyxel firmware): alive.
             result = replace(result, error=None, detail="")
         self._count("probe", result.error)
-        data = self._data[entry.id]
-        data.probes += 1
-        data.probe_duration = result.duration
-        if result.ok:
-            if result.uptime_ticks is not None:
-                self._uptime(entry, data, result.uptime_ticks, result.started_at + result.duration)
-        else:
-            data.probe_failures += 1
+        self._emit_each(fold_probe(self._data[entry.id], entry.id, entry.site.id, result))
+        if not result.ok:
             log.debug("probe_failed device=%s kind=%s detail=%s", entry.id, result.error, result.detail)
         self._observe(entry, result)
 
@@ -289,114 +198,27 @@ class Poller:
 
     def _absorb_poll(self, entry: Entry, data: DeviceData, profile: Profile, result: PollResult) -> None:
         at = result.started_at + result.duration
-        if result.uptime_ticks is not None:
-            self._uptime(entry, data, result.uptime_ticks, at)
-        data.last_poll_at = at
-        via_controller = self._via_controller(entry)
-        if not via_controller:  # the controller's counts win: one source per AP, never both added
-            data.clients = result.clients
-        data.radios = result.radios
-        data.cpu_ratio = result.cpu_ratio
-        data.memory_ratio = result.memory_ratio
-        data.lte = result.lte
-        if not data.model and result.sys_descr:
-            data.model = result.sys_descr.split()[0][:40]
-        rx = tx = 0
-        if profile.interfaces and result.interfaces:
-            rx, tx = self._traffic(entry, data, profile, result, at)
+        via_controller = self._watch.via(entry)
+        uplink = profile.interfaces.uplink if profile.interfaces else None
+        rx, tx, events = fold_poll(data, entry.id, entry.site.id, result, uplink, own_clients=not via_controller)
+        self._emit_each(events)
         if entry.scope == Scope.AP:  # usage is the APs'; an uplink's traffic is theirs again
             total = None if via_controller else device_total(result.clients)
             self.usage.add(entry.id, entry.site.id, at, total[0] if total else None, rx, tx)
 
     # -- controller mode --------------------------------------------------------------------------
 
-    def _via_controller(self, entry: Entry) -> bool:
-        return entry.scope == Scope.AP and getattr(entry.device, "controller", None) in self._controllers
+    def _sighted(self, sighting: Sighting) -> None:
+        """One AP's part of a controller poll: its readings when the controller lists it up, then the observation."""
+        e, v = sighting.entry, sighting.verdict
+        if v is not None and v.ok:
+            ticks = v.row.uptime_ticks if v.row is not None and not getattr(e.device, "poll_direct", False) else None
+            self._emit_each(fold_controller_row(self._data[e.id], e.id, e.site.id, v.clients, ticks, sighting.at))
+            total = device_total(v.clients)
+            self.usage.add(e.id, e.site.id, sighting.at, total[0] if total else None, 0, 0)
+        self._observe(e, sighting.seen)
 
-    async def _poll_controller(self, cid: str) -> None:
-        """Poll a controller; callers arriving while one poll runs share it (one walk serves all its APs)."""
-        task = self._controller_polls.get(cid)
-        if task is None or task.done():
-            task = asyncio.get_running_loop().create_task(self._controller_poll(cid), name=f"controller-{cid}")
-            self._controller_polls[cid] = task
-        await asyncio.shield(task)  # a cancelled re-check must not cancel the poll others wait for
-
-    async def _controller_poll(self, cid: str) -> None:
-        ctl = self._controllers[cid]
-        aps = [e for e in self._watched[cid] if self.tracks[e.id].mode == "active"]
-        if not aps:
-            return
-        profile = self._profiles.get(ctl.profile, self._profiles["generic"])
-        if ctl.profile == "auto":
-            found, ident = await identify_device(self._client, ctl.target, self._profiles)
-            if ident.ok:
-                log.info("profile_identified controller=%s profile=%s", cid, found.name)
-                ctl.profile, profile = found.name, found
-        result = await self._client.poll(ctl.target, profile)
-        self._count("poll", result.error)
-        if not result.ok:
-            # Nothing seen is no proof of life: the APs fail this observation as if probed directly.
-            log.warning("controller_poll_failed controller=%s kind=%s aps=%d detail=%s",
-                        cid, result.error, len(aps), result.detail)
-            for e in aps:
-                self._observe(e, _Seen(False, result.started_at, result.error,  # type: ignore[arg-type]
-                                       f"through controller {cid}: {result.detail}"))
-            return
-        if result.controller_aps is None:
-            log.warning("controller_without_ap_table controller=%s profile=%s aps=%d", cid, profile.name, len(aps))
-            return
-        at = result.started_at + result.duration
-        expected = [ExpectedAp(e.id, getattr(e.device, "controller_ap", None) or e.id) for e in aps]
-        for e, v in zip(aps, verdicts(cid, expected, result.controller_aps), strict=True):
-            data = self._data[e.id]
-            if v.ok:
-                data.clients, data.last_poll_at = v.clients, at
-                if v.row is not None and v.row.uptime_ticks is not None and not getattr(e.device, "poll_direct", False):
-                    self._uptime(e, data, v.row.uptime_ticks, at)
-                total = device_total(v.clients)
-                self.usage.add(e.id, e.site.id, at, total[0] if total else None, 0, 0)
-            elif v.detail:
-                log.debug("controller_verdict ap=%s controller=%s reason=%s detail=%s", e.id, cid, v.reason, v.detail)
-            self._observe(e, _Seen(v.ok, result.started_at, v.reason, v.detail))  # type: ignore[arg-type]
-
-    def _uptime(self, entry: Entry, data: DeviceData, ticks: int, at: float) -> None:
-        data.uptime, rebooted = advance_uptime(data.uptime, ticks, at)
-        if rebooted:
-            data.reboots += 1
-            log.info("device_rebooted device=%s uptime=%.0fs", entry.id, data.uptime.seconds)
-            self._sink.events([Event(EventKind.REBOOT, entry.id, entry.site.id, data.uptime.boot_at,
-                                     f"uptime back to {data.uptime.seconds:.0f} s")])
-
-    def _traffic(self, entry: Entry, data: DeviceData, profile: Profile, result: PollResult,
-                 at: float) -> tuple[int, int]:
-        """Fold the uplink interfaces' octet counters into the monotonic totals; the bytes since last time."""
-        assert profile.interfaces is not None
-        pattern = re.compile(profile.interfaces.uplink)
-        chosen = [i for i in result.interfaces if pattern.search(i.name)] or [
-            i for i in result.interfaces if i.name != "lo"]
-        boot_at = data.uptime.boot_at if data.uptime else None
-        rebooted = (boot_at is not None and data.counters_boot_at is not None
-                    and abs(boot_at - data.counters_boot_at) > 30.0)
-        elapsed = at - data.counters_at if data.counters_at else 0.0
-        rx_sum = tx_sum = 0
-        reset = False
-        for iface in chosen:
-            prev_rx, prev_tx = data.raw.get(iface.index, (None, None))
-            if iface.in_octets is not None:
-                d, r = counter_delta(prev_rx, iface.in_octets, iface.counter_bits, elapsed, rebooted, MAX_BYTES_PER_SECOND)
-                rx_sum, reset = rx_sum + d, reset or r
-            if iface.out_octets is not None:
-                d, r = counter_delta(prev_tx, iface.out_octets, iface.counter_bits, elapsed, rebooted, MAX_BYTES_PER_SECOND)
-                tx_sum, reset = tx_sum + d, reset or r
-            data.raw[iface.index] = (iface.in_octets, iface.out_octets)
-        if reset:
-            self._sink.events([Event(EventKind.COUNTER_RESET, entry.id, entry.site.id, at, "octet counter discontinuity")])
-        data.rx_total = (data.rx_total or 0) + rx_sum
-        data.tx_total = (data.tx_total or 0) + tx_sum
-        data.counters_boot_at, data.counters_at = boot_at, at
-        return rx_sum, tx_sum
-
-    def _observe(self, entry: Entry, result: ProbeResult | PollResult) -> None:
+    def _observe(self, entry: Entry, result: ProbeResult | PollResult | Seen) -> None:
         at = result.started_at
         track, transitions, events = observe(self.tracks[entry.id], result.ok, at, self._policy,
                                              result.error.value if result.error else None, result.detail)
@@ -471,6 +293,11 @@ class Poller:
         if events:
             self._sink.events(events)
 
+    def _emit_each(self, events: list[Event]) -> None:
+        """Events a reading revealed, one sink call each, in the order they were found."""
+        for event in events:
+            self._sink.events([event])
+
     def _count(self, op: str, error: object) -> None:
         self._metrics.snmp_requests.labels(op).inc()  # type: ignore[union-attr]
         if error is not None:
@@ -517,7 +344,7 @@ class Poller:
         return self._snapshot
 
     async def close(self) -> None:
-        tasks = list(self._rechecks.values()) + [t for t in self._controller_polls.values() if not t.done()]
+        tasks = list(self._rechecks.values()) + self._watch.in_flight()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,4 +1,4 @@
-"""The store's tables, as SQLAlchemy 2 models. Only the store (``monitor/store.py``) and the migrations use them.
+"""The store's tables, as SQLAlchemy 2 models. Only the store (``monitor/store/``) and the migrations use them.
 
 Every timestamp column is :class:`UtcDateTime`: it takes and returns timezone-aware UTC datetimes on SQLite
 and PostgreSQL alike, with microsecond precision. The rest of the service speaks unix seconds (float);

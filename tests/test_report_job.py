@@ -427,9 +427,11 @@ service: {{organisation: 군산시, listen: "127.0.0.1:{listen}", store_url: "sq
         async with httpx.AsyncClient(timeout=5) as client:
             assert (await client.get(f"http://127.0.0.1:{listen}/healthz")).status_code == 200
         with server:
-            await until("the retried mail", lambda: server.inbox.messages or service.done())
+            # The receipt is written after the server accepted the mail: wait for both.
+            await until("the retried mail and its receipt",
+                        lambda: (server.inbox.messages and receipt(folder, month).exists()) or service.done())
             assert not service.done()
-            assert len(server.inbox.messages) == 1 and receipt(folder, month).exists()
+            assert len(server.inbox.messages) == 1
         assert sum(1 for r in caplog.records if r.getMessage().startswith("report_written")) == 1
     finally:
         stop.set()

@@ -1,0 +1,283 @@
+"""The Store itself: engine and sessions, schema migration, health check, and monitor runs.
+
+The other groups of methods (outages, events, usage, maintenance) are mixins composed into :class:`Store`;
+they share its one transaction helper, so every call runs in its own session and transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from monitor.schema import MonitorRun
+from monitor.store.errors import StoreError
+from monitor.store.events import EventsMixin
+from monitor.store.maintenance import MaintenanceMixin
+from monitor.store.outages import OutagesMixin
+from monitor.store.records import RunRecord
+from monitor.store.timestamps import to_datetime, to_unix
+from monitor.store.usage import UsageMixin
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+# Any constant will do: it only has to be the same for every wifimon process sharing one PostgreSQL.
+_MIGRATION_LOCK_KEY = 0x77_69_66_69  # "wifi"
+
+
+class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
+    """History on SQLite or PostgreSQL. Thread-safe: every call runs in its own session and transaction.
+
+    ``timeout`` bounds each wait for the database: connecting, a locked SQLite file, a free pooled
+    connection. Constructing a Store does not connect; :meth:`migrate` (at start-up) is the first call that
+    does, and a database that cannot be reached fails there with a :class:`StoreError`.
+    """
+
+    def __init__(self, url: str, *, timeout: float = 5.0, echo: bool = False) -> None:
+        if timeout <= 0:
+            raise ValueError(f"store timeout must be > 0 seconds, got {timeout}")
+        self.timeout = timeout
+        try:
+            parsed = make_url(url)
+        except SQLAlchemyError as exc:
+            raise StoreError(_mask_unparsed(url), "parse URL", str(exc)) from None
+        self.url = _normalise(parsed)
+        self.display_url = self.url.render_as_string(hide_password=True)
+        self._password = self.url.password if isinstance(self.url.password, str) else None
+        if self.url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise StoreError(self.display_url, "open", "only sqlite and postgresql URLs are supported")
+        try:
+            self._engine = _make_engine(self.url, timeout, echo)
+        except SQLAlchemyError as exc:  # e.g. a driver that is not installed
+            raise StoreError(self.display_url, "open", self._describe(exc)) from None
+        self._dialect = self._engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Store({self.display_url!r})"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for migrations and tests; the rest of the service uses the methods)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+
+    def _describe(self, exc: BaseException) -> str:
+        """The driver's message on one line, without the SQL and parameters SQLAlchemy appends."""
+        orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        message = " ".join(str(orig).split()) or type(orig).__name__
+        if self._password:
+            message = message.replace(self._password, "***")
+        return message[:500]
+
+    @contextmanager
+    def _transaction(self, action: str) -> Iterator[Session]:
+        """A session in one transaction, committed on success; database errors become StoreError."""
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(self.display_url, action, self._describe(exc)) from exc
+
+    # -- schema ------------------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (``alembic upgrade head``), in one transaction.
+
+        On PostgreSQL an advisory lock serialises several instances starting at once against one database.
+        """
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+        from alembic.util import CommandError
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self._engine.begin() as conn:
+                if self._dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(self.display_url, "migrate", self._describe(exc)) from exc
+        except CommandError as exc:  # e.g. the database is at a revision this version does not know
+            raise StoreError(self.display_url, "migrate", str(exc)) from exc
+        log.info("store_migrated url=%s revision=%s", self.display_url, self.revision())
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (None before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
+        try:
+            with self._engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except SQLAlchemyError as exc:
+            raise StoreError(self.display_url, "read schema revision", self._describe(exc)) from exc
+
+    def check(self) -> None:
+        """Raise StoreError unless the database answers a trivial query within ``timeout`` (for /readyz)."""
+        try:
+            with self._engine.connect() as conn:
+                if self._dialect == "postgresql":
+                    # SET LOCAL lasts until the end of this transaction, which the context manager rolls back.
+                    conn.execute(text(f"SET LOCAL statement_timeout = {int(self.timeout * 1000)}"))
+                conn.execute(text("SELECT 1")).scalar_one()
+        except SQLAlchemyError as exc:
+            raise StoreError(self.display_url, "check", self._describe(exc)) from exc
+
+    # -- runs --------------------------------------------------------------------------------------------
+
+    def start_run(self, now: float, *, host: str | None = None, version: str | None = None) -> int:
+        """Record the start of a monitor run; returns its id."""
+        at = to_datetime(now)
+        row = MonitorRun(
+            started_at=at,
+            last_heartbeat_at=at,
+            stopped_at=None,
+            host=(host if host is not None else socket.gethostname())[:255],
+            version=(version if version is not None else _package_version())[:64],
+        )
+        with self._transaction("start run") as s:
+            s.add(row)
+            s.flush()
+            run_id = row.id
+        log.info("run_started run=%d host=%s version=%s", run_id, row.host, row.version)
+        return run_id
+
+    def heartbeat(self, run_id: int, now: float) -> None:
+        """The run is still watching at ``now``."""
+        self._touch_run(run_id, "heartbeat", last_heartbeat_at=to_datetime(now))
+
+    def stop_run(self, run_id: int, now: float) -> None:
+        """The run stopped cleanly at ``now``."""
+        at = to_datetime(now)
+        self._touch_run(run_id, "stop run", last_heartbeat_at=at, stopped_at=at)
+        log.info("run_stopped run=%d", run_id)
+
+    def _touch_run(self, run_id: int, action: str, **values: datetime) -> None:
+        with self._transaction(action) as s:
+            run = s.get(MonitorRun, run_id)
+            if run is None:
+                raise ValueError(f"{action}: no monitor run with id {run_id}")
+            for name, value in values.items():
+                setattr(run, name, value)
+
+    def runs(self, since: float, until: float) -> list[RunRecord]:
+        """Runs that watched at some moment of [since, until), oldest first."""
+        lo, hi = to_datetime(since), to_datetime(until)
+        with self._transaction("read runs") as s:
+            rows = s.scalars(
+                select(MonitorRun)
+                .where(MonitorRun.started_at < hi)
+                .where(func.coalesce(MonitorRun.stopped_at, MonitorRun.last_heartbeat_at) > lo)
+                .order_by(MonitorRun.started_at, MonitorRun.id)
+            ).all()
+        return [_run_record(r) for r in rows]
+
+    def gaps(self, since: float, until: float) -> list[tuple[float, float]]:
+        """Periods within [since, until) when no run was watching: the availability report's 'unknown'.
+
+        A run watched from its start to its stop, or, if it crashed, to its last heartbeat. A run that is
+        still going counts as watching up to its latest heartbeat only. Overlapping runs (several instances)
+        are merged.
+        """
+        if until <= since:
+            return []
+        cursor, gaps = since, []
+        for run in self.runs(since, until):
+            start, end = max(run.started_at, since), min(run.watched_until, until)
+            if start > cursor:
+                gaps.append((cursor, start))
+            cursor = max(cursor, end)
+        if cursor < until:
+            gaps.append((cursor, until))
+        return gaps
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _normalise(url: URL) -> URL:
+    # psycopg 3 is the PostgreSQL driver this project installs; a bare postgresql:// would mean psycopg2
+    # under SQLAlchemy 2.0.
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _mask_unparsed(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _make_engine(url: URL, timeout: float, echo: bool) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": timeout, "check_same_thread": False},
+            # One shared connection for an in-memory database, or every thread would see its own empty one.
+            **({"poolclass": StaticPool} if memory else {"pool_timeout": timeout}),
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite opens transactions on its own, late and not for DDL; hand that job to SQLAlchemy
+            # (the 'begin' hook below) so a transaction means exactly what it says.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            # WAL: a report reading the file never blocks the monitor writing it, and a crash loses nothing
+            # committed.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,  # a server restart leaves dead pooled connections; find out before using one
+        pool_timeout=timeout,
+        connect_args={"connect_timeout": max(2, math.ceil(timeout))},  # libpq's minimum is 2 s
+    )
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("wifimon")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _run_record(r: MonitorRun) -> RunRecord:
+    return RunRecord(
+        r.id,
+        to_unix(r.started_at),
+        to_unix(r.last_heartbeat_at),
+        to_unix(r.stopped_at) if r.stopped_at is not None else None,
+        r.host,
+        r.version,
+    )
