@@ -157,7 +157,15 @@ class Service:
 
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes())
         host, _, port = self.cfg.listen.rpartition(":")
-        bound = await http.start(host, int(port))
+        try:
+            bound = await http.start(host, int(port))
+        except OSError as exc:  # another wifimon (or anything) on the port: say so, undo what started
+            if traps is not None:
+                await traps.close()
+            await client.close()
+            await asyncio.to_thread(writer.close, 5.0)
+            raise ConfigError([f"{self.loaded.path}: service.listen: cannot listen on {host}:{port}: "
+                               f"{exc.strerror or exc}"]) from None
         self.metrics_url = f"http://{host}:{bound}/metrics"
 
         scheduler = AsyncIOScheduler()

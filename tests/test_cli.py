@@ -57,3 +57,19 @@ def test_simulate_without_a_simulator_names_the_control_address():
     port = free_port()
     out = wifimon("simulate", "--fault", "x=down", "--control", f"127.0.0.1:{port}")
     assert out.returncode == 1 and f"127.0.0.1:{port}" in out.stderr
+
+
+def test_run_on_a_port_in_use_names_the_key_not_a_traceback(tmp_path):
+    import socket
+
+    config = small_city(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        text = config.read_text()
+        config.write_text(text.replace(text.split("listen: ")[1].split("\n")[0], f"127.0.0.1:{port}", 1))
+        out = wifimon("run", str(config))
+    assert out.returncode == 1
+    assert f"service.listen: cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert "Traceback" not in out.stderr
