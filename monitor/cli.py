@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from monitor.config import ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config
+from monitor.config import Config, ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config
 
 log = logging.getLogger("monitor.cli")
 
@@ -85,6 +85,29 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S") if ts else "-"
 
 
+def print_last_known(cfg: Config) -> None:
+    """With the service down, what the store last recorded: sites not up, since when (no clients, no polls)."""
+    from monitor.store import Store, StoreError
+
+    store = Store(cfg.service.store_url)
+    db = store.url.database
+    if store.url.get_backend_name() == "sqlite" and db and not Path(db).exists():
+        return  # never ran here: nothing to show, and no empty database to leave behind
+    try:
+        states = store.last_states()
+    except StoreError as exc:
+        print(f"wifimon status: no last known states either: {exc}", file=sys.stderr)
+        return
+    names = {s.id: s.name for s in cfg.sites}
+    rows = [(entity, state, since) for (scope, entity), (state, since, _) in sorted(states.items())
+            if scope == "site" and entity in names and state != "up"]
+    print(f"last known states in the store ({store.display_url}); the other {len(names) - len(rows)} sites"
+          " were last seen up, or never:")
+    print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<15} NAME")
+    for entity, state, since in rows:
+        print(f"{entity:<16} {state:<15} {_when(since):<15} {names[entity]}")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     path = args.config or default_config()
     try:
@@ -99,6 +122,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except httpx.HTTPError as exc:
         print(f"wifimon status: cannot reach the running service at {url} ({exc.__class__.__name__}: {exc}); "
               "is `wifimon run` running with this config?", file=sys.stderr)
+        print_last_known(cfg)
         return 1
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=1))

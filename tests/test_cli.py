@@ -73,3 +73,24 @@ def test_run_on_a_port_in_use_names_the_key_not_a_traceback(tmp_path):
     assert out.returncode == 1
     assert f"service.listen: cannot listen on 127.0.0.1:{port}" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_status_without_the_service_shows_the_last_known_states_from_the_store(tmp_path):
+    import time
+
+    from monitor.domain import Reason, Scope, Transition
+    from monitor.store import Store
+
+    config = small_city(tmp_path)
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    store.migrate()
+    run = store.start_run(time.time() - 60)
+    store.record_transitions([
+        Transition(Scope.SITE, "park", "park", "unknown", "up", time.time() - 50),
+        Transition(Scope.SITE, "market", "market", "unknown", "down", time.time() - 40, Reason.TIMEOUT),
+    ], run)
+    out = wifimon("status", str(config))
+    assert out.returncode == 1 and "cannot reach the running service" in out.stderr
+    lines = [line.split() for line in out.stdout.splitlines()]
+    assert ["market", "down"] == lines[2][:2] and len(lines) == 3, out.stdout  # park is up: not listed
+    assert "the other 3 sites were last seen up, or never" in out.stdout
