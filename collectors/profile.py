@@ -112,9 +112,23 @@ class InterfaceTable(_Strict):
     in_octets: Oid
     out_octets: Oid
     counter_bits: Literal[32, 64] = 64
-    uplink: str = Field(
-        "^(eth|en|ge|gi|wan|lan|lte|wwan)", description="regex on the interface name: the AP's throughput"
+    uplink: tuple[str, ...] = Field(
+        ("^(wan|lte|wwan|pppoe)", "^(eth|en|ge|gi|lan)"),
+        description="regexes on the interface name in priority order: the interfaces matching the first one"
+        " that matches any are the device's uplink, whose octets are its throughput (traffic crossing a"
+        " router shows on its LAN side too: counting both would double it)",
     )
+
+    @field_validator("uplink", mode="before")
+    @classmethod
+    def _patterns(cls, v: object) -> object:
+        patterns = (v,) if isinstance(v, str) else v
+        for p in patterns if isinstance(patterns, (list, tuple)) else ():
+            try:
+                re.compile(p)
+            except (re.error, TypeError) as exc:
+                raise ValueError(f"not a regular expression: {p!r} ({exc})") from None
+        return patterns
 
 
 class RadioTable(_Strict):

@@ -68,7 +68,7 @@ def fold_probe(data: DeviceData, device: str, site: str, result: ProbeResult) ->
     return fold_uptime(data, device, site, result.uptime_ticks, result.started_at + result.duration)
 
 
-def fold_poll(data: DeviceData, device: str, site: str, result: PollResult, uplink: str | None,
+def fold_poll(data: DeviceData, device: str, site: str, result: PollResult, uplink: Sequence[str] | None,
               own_clients: bool) -> tuple[int, int, list[Event]]:
     """Take a successful full poll: (bytes received, bytes sent since the last poll, events found).
 
@@ -95,11 +95,19 @@ def fold_poll(data: DeviceData, device: str, site: str, result: PollResult, upli
     return rx, tx, events
 
 
-def fold_traffic(data: DeviceData, device: str, site: str, uplink: str, interfaces: Sequence[InterfaceCounters],
-                 at: float) -> tuple[int, int, list[Event]]:
+def uplink_interfaces(patterns: Sequence[str], interfaces: Sequence[InterfaceCounters]) -> list[InterfaceCounters]:
+    """The interfaces matching the first pattern that matches any; none matching: all but loopback."""
+    for pattern in patterns:
+        chosen = [i for i in interfaces if re.search(pattern, i.name)]
+        if chosen:
+            return chosen
+    return [i for i in interfaces if i.name != "lo"]
+
+
+def fold_traffic(data: DeviceData, device: str, site: str, uplink: Sequence[str],
+                 interfaces: Sequence[InterfaceCounters], at: float) -> tuple[int, int, list[Event]]:
     """Fold the uplink interfaces' octet counters into the monotonic totals; the bytes since last time."""
-    pattern = re.compile(uplink)
-    chosen = [i for i in interfaces if pattern.search(i.name)] or [i for i in interfaces if i.name != "lo"]
+    chosen = uplink_interfaces(uplink, interfaces)
     boot_at = data.uptime.boot_at if data.uptime else None
     rebooted = (boot_at is not None and data.counters_boot_at is not None
                 and abs(boot_at - data.counters_boot_at) > 30.0)

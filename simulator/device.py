@@ -30,6 +30,15 @@ BACKGROUND_RATE = 250.0  # management traffic, beacons, ARP: bytes/s on every li
 
 MINUTE = 60.0
 
+# An LTE modem's signal, in port and far out at sea: (best, worst), the span of a usable link on a
+# coastal ferry route.
+RSRP_DBM = (-75.0, -115.0)
+RSRQ_DB = (-5.0, -18.0)
+SINR_DB = (25.0, 0.0)
+RSSI_DBM = (-50.0, -90.0)
+FADING = 0.25  # the share of each range that is fast fading (waves, the hull turning), not distance
+FADE_BUCKET = 20.0  # seconds one fading draw lasts: successive polls see the signal move
+
 
 def seed_of(key: str) -> int:
     """A stable 64-bit seed from an id (Python's ``hash`` of a str changes between runs)."""
@@ -66,6 +75,16 @@ class Interface:
     radio: int | None = None  # index into RADIOS
 
 
+@dataclass(frozen=True)
+class LteSignal:
+    """What the modem reports, as the whole numbers MIKROTIK-MIB's Integer32 columns carry."""
+
+    rssi_dbm: int
+    rsrq_db: int
+    rsrp_dbm: int
+    sinr_db: int
+
+
 class DeviceModel:
     """Uptime, clients, counters and load of one device as functions of unix time."""
 
@@ -86,6 +105,11 @@ class DeviceModel:
         self.ssid_shares = tuple(w / sum(weights) for w in weights)
         self.channels = ((1, 6, 11)[int(unit(seed, 6) * 3)], (36, 44, 149, 157)[int(unit(seed, 7) * 4)])
         self.noise_dbm = (-92 - int(unit(seed, 8) * 6), -96 - int(unit(seed, 9) * 5))
+        # An uplink whose profile reads an LTE modem table is an LTE router (a ferry's MikroTik).
+        self.lte = spec.role == "uplink" and spec.profile.lte is not None
+        # A ferry sails out and back every 1.5-2.5 hours, each on its own schedule.
+        self.voyage = 3600.0 * (1.5 + unit(seed, 15))
+        self.voyage_phase = self.voyage * unit(seed, 16)
         self.interfaces = self._interfaces()
         self.boot = self._first_boot(start)
         self.boots = 1 + int(unit(seed, 14) * 30)  # snmpEngineBoots: how many times it has started
@@ -93,6 +117,10 @@ class DeviceModel:
 
     def _interfaces(self) -> tuple[Interface, ...]:
         lo = Interface("lo", 24, 10_000_000, 0.0)
+        if self.lte:
+            # RouterOS names, no loopback row; ether1 faces the boat's APs, lte1 is the WAN. IANAifType
+            # has no LTE type: 6, as the other LTE router's wwan0.
+            return (Interface("ether1", 6, 1_000_000_000, 1.0), Interface("lte1", 6, 150_000_000, 1.0))
         if self.spec.role == "uplink":
             wan = Interface("wwan0", 6, 150_000_000, 1.0) if self.spec.ferry else Interface("eth0", 6, 1_000_000_000, 1.0)
             return (lo, wan, Interface("br-lan", 209, 1_000_000_000, 1.0))
@@ -154,3 +182,26 @@ class DeviceModel:
         bucket = int(now // MINUTE)
         value = base + span * self.load(now) + 6 * (unit(self.seed, 13, bucket, radio) - 0.5)
         return max(0, min(100, int(value)))
+
+    def distance_from_port(self, now: float) -> float:
+        """0 in port, 1 out at sea: out and back once per voyage, a while moored at each end."""
+        x = ((now + self.voyage_phase) % self.voyage) / self.voyage
+        there_and_back = 1 - abs(2 * x - 1)
+        return min(1.0, max(0.0, (there_and_back - 0.1) / 0.8))
+
+    def lte_signal(self, now: float) -> LteSignal:
+        """The modem's signal: worse the further from port, with fading that changes every 20 s."""
+        d = self.distance_from_port(now)
+        bucket = int(now // FADE_BUCKET)
+
+        def reading(span: tuple[float, float], part: int) -> int:
+            best, worst = span
+            fade = FADING * unit(self.seed, 17, bucket, part)
+            return round(best + (worst - best) * ((1 - FADING) * d + fade))
+
+        return LteSignal(
+            rssi_dbm=reading(RSSI_DBM, 0),
+            rsrq_db=reading(RSRQ_DB, 1),
+            rsrp_dbm=reading(RSRP_DBM, 2),
+            sinr_db=reading(SINR_DB, 3),
+        )

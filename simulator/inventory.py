@@ -20,7 +20,8 @@ def agent_specs(loaded: LoadedConfig) -> tuple[list[AgentSpec], list[str]]:
     """Every v2c AP and uplink of the config as an AgentSpec, and a warning per device skipped.
 
     Profiles: the device's own; ``auto`` means ``unifi`` for an AP (what the demo city runs) and
-    ``generic`` for an uplink; a ferry's uplink (an LTE router) is always ``generic``.
+    ``generic`` for an uplink. A ferry's uplink is an LTE router: with ``mikrotik`` a RouterOS one with
+    its modem table, with any other profile a net-snmp based router that only answers ``generic``.
     """
     config = loaded.config
     base = loaded.path.parent
@@ -49,7 +50,7 @@ def agent_specs(loaded: LoadedConfig) -> tuple[list[AgentSpec], list[str]]:
 def _spec(site: Site, device: Device, role: str, community: str, profiles: dict[str, Profile]) -> AgentSpec:
     ferry = site.kind == "ferry"
     name = device.profile
-    if role == "uplink" and ferry:
+    if role == "uplink" and ferry and name != "mikrotik":
         name = "generic"
     elif name == "auto":
         name = "unifi" if role == "ap" and "unifi" in profiles else "generic"

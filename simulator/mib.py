@@ -48,7 +48,7 @@ class Flavour:
     """How a vendor's device introduces itself (sysDescr, sysObjectID)."""
 
     descr: str  # format string: {model}, {id}
-    object_id: str
+    object_id: str | None  # None: the profile's own sysObjectID (its first match entry)
     default_model: str
 
 
@@ -56,12 +56,14 @@ FLAVOURS = {
     # Real UniFi firmware reports the net-snmp OID; the enterprise one makes identification certain.
     "unifi": Flavour("{model} 6.5.28.15108", "1.3.6.1.4.1.41112.1.6", "UAP-AC-Pro"),
     "generic": Flavour("Linux {id} 4.14.221 #0 SMP {model} mips", NET_SNMP_LINUX, "OpenWrt AP"),
+    # RouterOS: sysDescr is "RouterOS <board>", sysObjectID the bare enterprise product OID.
+    "mikrotik": Flavour("RouterOS {model}", None, "RBLtAP-2HnD"),
 }
 LTE_ROUTER = Flavour("Linux {id} 5.4.147 #0 SMP {model} LTE router", NET_SNMP_LINUX, "RUTX11")
 
 
 def flavour_for(profile: Profile, role: str, ferry: bool) -> Flavour:
-    if role == "uplink" and ferry:
+    if role == "uplink" and ferry and profile.name == "generic":
         return LTE_ROUTER
     if profile.name in FLAVOURS:
         return FLAVOURS[profile.name]
@@ -120,7 +122,7 @@ def build_mib(model: DeviceModel) -> Mib:
         return ber.timeticks(model.uptime_ticks(now))
 
     objects[SYS_DESCR] = ber.octets(flavour.descr.format(model=spec.model or flavour.default_model, id=spec.id))
-    objects[SYS_OBJECT_ID] = ber.oid(flavour.object_id)
+    objects[SYS_OBJECT_ID] = ber.oid(flavour.object_id or profile.match.sys_object_id[0])
     objects[SYS_UPTIME] = uptime
     objects[parse_oid(profile.uptime)] = uptime  # the same unless a vendor keeps its own uptime
     objects[SYS_CONTACT] = ber.octets("noc@city.example")
@@ -162,6 +164,8 @@ def build_mib(model: DeviceModel) -> Mib:
     if model.radio_shares:
         _client_tables(objects, model, profile)
         _radio_table(objects, model, profile)
+    if model.lte:
+        _lte_table(objects, model, profile)
 
     # Engine id format 4 (text) under net-snmp's enterprise number, as net-snmp agents make theirs.
     objects[SNMP_ENGINE_ID] = ber.octets(b"\x80\x00\x1f\x88\x04" + spec.id.encode("utf-8")[:27])
@@ -194,6 +198,21 @@ def _client_tables(objects: dict[Oid, Value], model: DeviceModel, profile: Profi
                 objects[parse_oid(table.ssid) + index] = ber.octets(ssid)
             if table.radio and radio:
                 objects[parse_oid(table.radio) + index] = ber.octets(radio)
+
+
+def _lte_table(objects: dict[Oid, Value], model: DeviceModel, profile: Profile) -> None:
+    """One modem row, indexed by the ifIndex of its interface (lte1), as mtxrLTEModemTable is."""
+    spec = profile.lte
+    if spec is None:
+        return
+    index = (next(n for n, iface in enumerate(model.interfaces, 1) if iface.name.startswith("lte")),)
+    for field in ("rssi_dbm", "rsrq_db", "rsrp_dbm", "sinr_db"):
+        column = getattr(spec, field)
+        if column:
+            # The profile divides raw values by its divisor; serve what that division turns back into dB.
+            objects[parse_oid(column) + index] = lambda now, f=field: ber.integer(
+                round(getattr(model.lte_signal(now), f) * spec.divisor)
+            )
 
 
 def _radio_table(objects: dict[Oid, Value], model: DeviceModel, profile: Profile) -> None:

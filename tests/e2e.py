@@ -103,7 +103,7 @@ sites:
     timetable:
       - {{days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "23:59:59"}}
     snmp: {{timeout: 0.8, retries: 1}}
-    uplink: {{id: ferry-lte, address: "{ip(4, 9)}", credentials: sim, profile: generic}}
+    uplink: {{id: ferry-lte, address: "{ip(4, 9)}", credentials: sim, profile: mikrotik}}
     aps:
       - {{id: ferry-ap1, address: "{ip(4, 1)}", credentials: sim, profile: unifi}}
 """

@@ -25,7 +25,6 @@ pytestmark = pytest.mark.e2e
 EXCUSED = {
     "wifi_ap_radio_channel": "UBNT-UniFi-MIB's radio table has no channel column (and the generic profile no radios)",
     "wifi_ap_radio_noise_dbm": "neither the UniFi nor the generic profile offers a noise floor",
-    "wifi_uplink_lte_": "the simulated ferry routers answer the generic profile, which has no LTE modem table",
 }
 
 
@@ -55,6 +54,9 @@ traps:
                 prom.wait_for_target_up(target, timeout=60)
                 wait_until("ferry-ap1 fully polled", lambda: sample(
                     mon.metrics(), "wifi_ap_receive_bytes_total", ap="ferry-ap1") is not None, 30)
+                # The ferry's MikroTik LTE router polled with its modem table (the ferries dashboard's signal panels).
+                wait_until("ferry-lte's LTE signal polled", lambda: sample(
+                    mon.metrics(), "wifi_uplink_lte_rsrp_dbm", device="ferry-lte") is not None, 30)
                 send_fault("market=down", control=control)
                 if shutil.which("snmptrap"):  # from 127.0.0.1, not a device: counted as unknown_source
                     subprocess.run(["snmptrap", "-v2c", "-c", "e2e-community", f"127.0.0.1:{traps}", "",

@@ -72,7 +72,7 @@ def test_ferries_have_timetables_uplinks_and_patient_snmp(demo):
     for ferry in ferries:
         assert ferry.category == "ferry"
         assert len(ferry.aps) == 2
-        assert ferry.uplink is not None and ferry.uplink.profile == "generic"
+        assert ferry.uplink is not None and ferry.uplink.profile == "mikrotik"  # RouterOS LTE routers: the modem table
         assert ferry.snmp is not None and (ferry.snmp.timeout, ferry.snmp.retries) == (3, 3)
         days = [d for window in ferry.timetable for d in window.days]
         assert sorted(days) == sorted(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])  # each day once

@@ -40,7 +40,7 @@ from simulator.spec import AgentSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = load_profiles()
-UNIFI, GENERIC = PROFILES["unifi"], PROFILES["generic"]
+UNIFI, GENERIC, MIKROTIK = PROFILES["unifi"], PROFILES["generic"], PROFILES["mikrotik"]
 SEOUL = ZoneInfo("Asia/Seoul")
 # Wednesday 08:00 in Gunsan: the morning rush at bus stops.
 MORNING = datetime(2026, 11, 25, 8, 0, tzinfo=SEOUL).timestamp()
@@ -112,7 +112,7 @@ sites:
     kind: ferry
     timetable: [{{days: [mon, tue, wed, thu, fri, sat, sun], start: "07:00", end: "19:00"}}]
     snmp: {{timeout: 3, retries: 3}}
-    uplink: {{id: t-ferry-lte, address: "{a[5]}", credentials: city}}
+    uplink: {{id: t-ferry-lte, address: "{a[5]}", credentials: city, profile: mikrotik}}
     aps:
       - {{id: t-ferry-ap1, address: "{a[6]}", credentials: city, profile: unifi}}
 """
@@ -341,6 +341,32 @@ def test_behaviour_is_deterministic_per_ap():
     assert a1.octets(iface, True, later) == a2.octets(iface, True, later)
 
 
+def _lte_router(device_id: str) -> DeviceModel:
+    spec = AgentSpec(id=device_id, site="s", host="127.0.0.1", port=0, community="c", profile=MIKROTIK,
+                     role="uplink", category="ferry", ferry=True)
+    return DeviceModel(spec, MORNING, utc_offset("Asia/Seoul", MORNING))
+
+
+def test_lte_signal_is_worse_at_sea_and_stays_in_range():
+    model = _lte_router("ferry-a-lte")
+    times = [MORNING + 30 * i for i in range(int(2 * model.voyage / 30))]  # two voyages, a reading per 30 s
+    readings = [(model.distance_from_port(t), model.lte_signal(t)) for t in times]
+    for _, s in readings:
+        assert -115 <= s.rsrp_dbm <= -75 and -18 <= s.rsrq_db <= -5
+        assert 0 <= s.sinr_db <= 25 and -90 <= s.rssi_dbm <= -50
+    moored = [s for d, s in readings if d == 0.0]
+    at_sea = [s for d, s in readings if d == 1.0]
+    assert moored and at_sea  # the voyage has both ends
+    assert max(s.rsrp_dbm for s in at_sea) < min(s.rsrp_dbm for s in moored)
+    assert max(s.sinr_db for s in at_sea) < min(s.sinr_db for s in moored)
+    # Fading: the signal moves while the boat stands still in port.
+    assert len({s.rsrp_dbm for s in moored}) > 1
+    # The same router gives the same series; another ferry sails on another schedule.
+    again, other = _lte_router("ferry-a-lte"), _lte_router("ferry-b-lte")
+    assert [again.lte_signal(t) for t in times] == [s for _, s in readings]
+    assert [other.lte_signal(t) for t in times] != [s for _, s in readings]
+
+
 def test_fault_parsing():
     assert str(parse_fault("slow")) == "slow:1.5"
     assert str(parse_fault("slow:3")) == "slow:3"
@@ -361,7 +387,7 @@ async def test_inventory_serves_v2c_devices_with_their_profiles(sim: Sim):
     assert sim.specs["t-bus-ap1"].community == COMMUNITY  # from the file secret, newline stripped
     assert sim.specs["t-park-ap1"].profile.name == "unifi"  # profile auto on an AP
     assert sim.specs["t-park-sw"].profile.name == "generic"
-    assert sim.specs["t-ferry-lte"].profile.name == "generic" and sim.specs["t-ferry-lte"].ferry
+    assert sim.specs["t-ferry-lte"].profile.name == "mikrotik" and sim.specs["t-ferry-lte"].ferry
     assert sim.specs["t-park-ap1"].ssids == ("Public WiFi Free",)  # the default SSID
     assert sim.fleet.resolve("t-ferry") == ["t-ferry-lte", "t-ferry-ap1"]
 
@@ -430,7 +456,7 @@ async def test_interface_tables(sim: Sim):
         assert {i: v for i, (_, v) in table.column(IF_DESCR).items()} == names
         assert {v for _, v in table.column(IF_OPER_STATUS).values()} == {"1"}  # up(1)
     lte = await snmp("snmpbulkwalk", sim.fleet, "t-ferry-lte", cols.name, retries=3, timeout=2)
-    assert "wwan0" in {v for _, v in lte.column(cols.name).values()}
+    assert {i: v for i, (_, v) in lte.column(cols.name).items()} == {"1": "ether1", "2": "lte1"}  # RouterOS
 
 
 @needs_netsnmp
@@ -589,6 +615,55 @@ async def test_ferry_answers_late_and_loses_a_few(sim: Sim):
         transport.close()
     assert 360 <= len(delays) <= 399
     assert min(delays) >= 0.15 and max(delays) < 0.6 + 0.5
+
+
+@needs_netsnmp
+async def test_mikrotik_lte_modem_table(sim: Sim):
+    lte = MIKROTIK.lte
+    assert lte is not None
+    model = sim.fleet.agent("t-ferry-lte").model
+    names = await snmp("snmpwalk", sim.fleet, "t-ferry-lte", MIKROTIK.interfaces.name, timeout=2, retries=3)
+    lte1 = next(i for i, (_, v) in names.column(MIKROTIK.interfaces.name).items() if v == "lte1")
+    table = await snmp("snmpwalk", sim.fleet, "t-ferry-lte", lte.rsrp_dbm.rsplit(".", 1)[0], timeout=2, retries=3)
+    assert table.rc == 0, table.stderr
+    expected = model.lte_signal(sim.clock.now)
+    columns = {"rssi_dbm": (-90, -50), "rsrq_db": (-18, -5), "rsrp_dbm": (-115, -75), "sinr_db": (0, 25)}
+    for field, (low, high) in columns.items():
+        rows = table.column(getattr(lte, field))
+        assert list(rows) == [lte1], (field, rows)  # one modem, indexed by lte1's ifIndex
+        kind, text = rows[lte1]
+        assert kind == "INTEGER"
+        assert low <= int(text) <= high and int(text) == getattr(expected, field)
+    # A quarter of a voyage later the boat is elsewhere and the signal has moved.
+    sim.clock.advance(model.voyage / 4)
+    oids = [f"{getattr(lte, f)}.{lte1}" for f in columns]
+    later = await snmp("snmpget", sim.fleet, "t-ferry-lte", *oids, timeout=2, retries=3)
+    now = model.lte_signal(sim.clock.now)
+    assert [later.number(o) for o in oids] == [getattr(now, f) for f in columns]
+    assert now != expected
+
+
+async def test_mikrotik_lte_router_polls_with_its_profile(sim: Sim):
+    from collectors.snmp import PysnmpClient
+    from collectors.types import Target, V2cCredentials
+
+    host, port = sim.fleet.endpoint("t-ferry-lte")
+    target = Target("t-ferry-lte", host, port, V2cCredentials(COMMUNITY), timeout=2.0, retries=3)
+    client = PysnmpClient()
+    try:
+        await client.register([target])
+        result = await client.poll(target, MIKROTIK)
+    finally:
+        await client.close()
+    assert result.ok, result.detail
+    assert identify(PROFILES, result.sys_object_id or "", result.sys_descr or "").name == "mikrotik"
+    expected = sim.fleet.agent("t-ferry-lte").model.lte_signal(sim.clock.now)
+    assert result.lte is not None
+    assert (result.lte.rsrp_dbm, result.lte.rsrq_db, result.lte.sinr_db, result.lte.rssi_dbm) == (
+        expected.rsrp_dbm, expected.rsrq_db, expected.sinr_db, expected.rssi_dbm)
+    assert [i.name for i in result.interfaces] == ["ether1", "lte1"]
+    # The wireless tables a RouterOS AP has are absent here, and that is not an error; nothing else is missing.
+    assert result.missing and all(m.startswith(("clients[", "radios.")) for m in result.missing), result.missing
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -430,8 +430,8 @@ def build() -> dict[str, Any]:
                 "address": ferry["address"], "district": ferry["district"], "lat": ferry["lat"], "lon": ferry["lon"],
                 "timetable": [{"days": days.split(), "start": start, "end": end} for days, start, end in ferry["timetable"]],
                 "snmp": {"timeout": 3, "retries": 3},
-                "uplink": {"id": f"{ferry['id']}-lte", "address": f"127.30.{n}.10:{PORT}", "profile": "generic",
-                           "credentials": CREDENTIALS, "model": "LTE router"},
+                "uplink": {"id": f"{ferry['id']}-lte", "address": f"127.30.{n}.10:{PORT}", "profile": "mikrotik",
+                           "credentials": CREDENTIALS, "model": "RBLtAP-2HnD"},
                 "aps": [
                     {"id": f"{ferry['id']}-ap{k}", "address": f"127.30.{n}.{k}:{PORT}",
                      "profile": "unifi" if k == 1 else "generic", "credentials": CREDENTIALS, "ssids": SSIDS}
