@@ -22,20 +22,6 @@ CATEGORIES: dict[Lang, dict[str, str]] = {
     },
 }
 
-REASONS: dict[Lang, dict[str, str]] = {
-    "ko": {
-        "timeout": "응답 없음(시간 초과)", "snmp_error": "SNMP 오류", "auth_error": "SNMP 인증 오류",
-        "protocol_error": "SNMP 응답 형식 오류", "uplink_down": "상위 장비(스위치·LTE) 장애",
-        "controller_reports_down": "컨트롤러가 장애 보고", "absent_from_controller": "컨트롤러 목록에서 사라짐",
-        "all_aps_down": "전체 AP 장애",
-    },
-    "en": {
-        "timeout": "no answer (timeout)", "snmp_error": "SNMP error", "auth_error": "SNMP authentication error",
-        "protocol_error": "malformed SNMP answer", "uplink_down": "uplink (switch/LTE) down",
-        "controller_reports_down": "controller reports it down", "absent_from_controller": "gone from controller",
-        "all_aps_down": "all APs down",
-    },
-}
 
 SCOPES: dict[Lang, dict[str, str]] = {
     "ko": {"site": "사이트 전체", "ap": "AP", "category": "시설구분", "district": "지역", "all": "전체"},

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from monitor.availability import Figures
 from monitor.report import Report, SiteResult
-from monitor.report_formats.labels import CATEGORIES, DAYS, REASONS, RECURRENCES, SCOPES, TEXT, Lang
+from monitor.reason_text import REASONS
+from monitor.report_formats.labels import CATEGORIES, DAYS, RECURRENCES, SCOPES, TEXT, Lang
 
 Kind = Literal["text", "int", "seconds", "ratio", "datetime", "date", "gb", "mixed"]
 
