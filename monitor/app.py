@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from collectors.profile import Profile, ProfileError, load_profiles
 from monitor.alerting.service import Alerting
-from monitor.config import ConfigError, LoadedConfig
+from monitor.config import ConfigError, LoadedConfig, split_listen
 from monitor.domain import Event, Transition
 from monitor.http import HttpServer
 from monitor.maintenance_windows import MaintenanceBook, config_windows
@@ -156,9 +156,9 @@ class Service:
             return True, "ready"
 
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes())
-        host, _, port = self.cfg.listen.rpartition(":")
+        host, port = split_listen(self.cfg.listen)
         try:
-            bound = await http.start(host, int(port))
+            bound = await http.start(host, port)
         except OSError as exc:  # another wifimon (or anything) on the port: say so, undo what started
             if traps is not None:
                 await traps.close()

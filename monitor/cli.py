@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from monitor.config import Config, ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config
+from monitor.config import (
+    Config, ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config, split_listen,
+)
 
 log = logging.getLogger("monitor.cli")
 
@@ -115,7 +117,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 1
-    host, _, port = cfg.service.listen.rpartition(":")
+    host, port = split_listen(cfg.service.listen)
     url = f"http://{host}:{port}/api/status"
     try:
         doc = httpx.get(url, timeout=5.0).raise_for_status().json()
@@ -184,7 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if sim.poll() is not None:
             print(f"wifimon demo: the simulator exited with code {sim.returncode}", file=sys.stderr)
             return 1
-        host, _, port = loaded.config.service.listen.rpartition(":")
+        host, port = split_listen(loaded.config.service.listen)
         print(f"wifimon demo: metrics  http://{host}:{port}/metrics", flush=True)
         print(f"wifimon demo: status   {sys.argv[0]} status {path}", flush=True)
         print(f"wifimon demo: faults   {sys.argv[0]} simulate --fault <site-or-ap>=down|up|slow|reboot|garbage",

@@ -41,6 +41,17 @@ def _check_id(value: str) -> str:
 Ident = Annotated[str, AfterValidator(_check_id)]
 
 
+def split_listen(address: str) -> tuple[str, int]:
+    """'host:port' → (host, port); ValueError says what is expected."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError("must be host:port (port 0: any free port)")
+    return host, int(port)
+
+
+ListenAddress = Annotated[str, AfterValidator(lambda v: split_listen(v) and v)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,7 +123,7 @@ class FlappingPolicy(_Strict):
 class ServiceSettings(_Strict):
     organisation: str = "wifimon"
     timezone: str = "Asia/Seoul"
-    listen: str = Field("127.0.0.1:9810", description="host:port of /metrics, /healthz, /readyz")
+    listen: ListenAddress = Field("127.0.0.1:9810", description="host:port of /metrics, /healthz, /readyz")
     store_url: str = Field("sqlite:///wifimon.db", description="SQLAlchemy URL; relative SQLite paths are relative to the working directory")
     probe_interval: float = Field(15, gt=0, le=3600, description="seconds between liveness probes of an AP")
     metrics_interval: float = Field(60, gt=0, le=3600, description="seconds between full polls of an AP")
@@ -123,14 +134,6 @@ class ServiceSettings(_Strict):
     snmp: SnmpSettings = SnmpSettings()
     flapping: FlappingPolicy = FlappingPolicy()
     rollup_interval: float = Field(300, gt=0, description="seconds between usage rollup writes")
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port")
-        return v
 
     @field_validator("timezone")
     @classmethod
@@ -213,17 +216,9 @@ class Site(_Strict):
 class TrapSettings(_Strict):
     """The SNMP trap receiver: where it listens and which credentials a trap may authenticate with."""
 
-    listen: str = Field("127.0.0.1:1162", description="IPv4 host:port; 0.0.0.0:162 hears the whole network"
+    listen: ListenAddress = Field("127.0.0.1:1162", description="IPv4 host:port; 0.0.0.0:162 hears the whole network"
                         " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)")
     credentials: tuple[Ident, ...] = Field(min_length=1, description="names under 'credentials:' (v2c or v3)")
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-            raise ValueError("must be host:port")
-        return v
 
 
 _DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")

@@ -17,7 +17,7 @@ from typing import Any
 
 from collectors.profile import Profile
 from collectors.traps import DropReason, DroppedTrap, TrapEvent, TrapReceiver, TrapReceiverError, trap_catalog
-from monitor.config import ConfigError, Device, LoadedConfig
+from monitor.config import ConfigError, Device, LoadedConfig, split_listen
 from monitor.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
@@ -144,11 +144,11 @@ async def start_traps(loaded: LoadedConfig, profiles: dict[str, Profile], probe_
         counter.labels(result)
     by_host = await devices_by_host(loaded)
     handler = TrapHandler(by_host, probe_now, lambda result: counter.labels(result).inc())
-    host, _, port = settings.listen.rpartition(":")
+    host, port = split_listen(settings.listen)
     try:
         catalog = trap_catalog(profiles.values())
         receiver = TrapReceiver(
-            (host, int(port)), {name: loaded.credentials[name] for name in settings.credentials}, by_host,
+            (host, port), {name: loaded.credentials[name] for name in settings.credentials}, by_host,
             catalog, handler.on_trap, handler.on_drop)
         address = await receiver.start()
     except (TrapReceiverError, ValueError) as exc:
