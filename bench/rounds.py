@@ -16,7 +16,6 @@ import asyncio
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from monitor.app import resolve_profiles  # noqa: E402
 from monitor.config import LoadedConfig, load_config  # noqa: E402
 from monitor.metrics import ServiceMetrics  # noqa: E402
 from monitor.poller import Poller  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -49,10 +49,6 @@ class NullSink:
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu() -> float:

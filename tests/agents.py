@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api
+from tests.ports import free_udp_port
 
 HOST = "127.0.0.1"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
@@ -67,11 +68,6 @@ def shared_dir() -> Path | None:
     return Path(env) if env and Path(env).is_dir() else None
 
 
-def free_udp_port(host: str = HOST) -> int:
-    """A UDP port free right now (the kernel picks it); callers retry if it is taken meanwhile."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def v2c_get(community: str, oid: str, request_id: int) -> bytes:

@@ -14,14 +14,11 @@ from pathlib import Path
 from collections.abc import Callable, Iterator
 
 import httpx
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Exited(AssertionError):

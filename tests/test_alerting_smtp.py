@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -26,6 +25,7 @@ from monitor.alerting.channels.email import EmailChannel  # noqa: E402
 from monitor.alerting.model import Alert, Notification, Rule  # noqa: E402
 from monitor.alerting.payload import build  # noqa: E402
 from tests.alerting_helpers import T0  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -65,10 +65,6 @@ def _auth(server, session, envelope, mechanism, data) -> AuthResult:
     return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -77,7 +73,7 @@ def smtp(tmp_path: Path):
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), tls_context=tls, require_starttls=True,
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=tls, require_starttls=True,
                             auth_required=True, auth_require_tls=True, authenticator=_auth)
     controller.start()
     try:
@@ -138,7 +134,7 @@ async def test_smtp_without_starttls_the_server_refuses_auth(smtp):
 
 
 async def test_smtp_nothing_listening_names_host_port_and_timeout():
-    port = _free_port()
+    port = free_port()
     ch = EmailChannel("mail", "127.0.0.1", port, sender="w@example.org", recipients=("a@example.org",), timeout=2)
     with pytest.raises(ChannelError, match=rf"smtp://127.0.0.1:{port}\): connect failed .*timeout 2 s"):
         await ch.send(payload())

@@ -16,7 +16,6 @@ import hashlib
 import io
 import logging
 import os
-import socket
 import ssl
 import time
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from monitor.report_formats.labels import TEXT
 from monitor.report_job import ReportJob, build_report_job, due_month, receipt
 from monitor.report_settings import ReportSchedule
 from monitor.store import Store
+from tests.ports import free_port
 
 SEOUL = ZoneInfo("Asia/Seoul")
 KO = TEXT["ko"]
@@ -52,10 +52,6 @@ NEW_YEAR_0600 = T(2026, 1, 1, 6)  # the 1st of January at 06:00 in Seoul: still 
 STEM = "wifimon-availability-2025-12"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- history and config ---------------------------------------------------------------------------------
@@ -311,7 +307,7 @@ def mail_config(tmp: Path, port: int, cert: Path, to: str = "[head@city.example,
 @pytest.mark.integration
 async def test_the_report_arrives_by_mail_with_korean_subject_figures_and_attachments(city, caplog):
     caplog.set_level(logging.INFO, logger="monitor.report_job")
-    with Server(city, _free_port()) as smtp:
+    with Server(city, free_port()) as smtp:
         job = job_for(mail_config(city, smtp.port, smtp.cert))
         out = await job.run(NEW_YEAR_0600)
         assert out.error is None and out.mailed
@@ -348,7 +344,7 @@ async def test_the_report_arrives_by_mail_with_korean_subject_figures_and_attach
 
 @pytest.mark.integration
 async def test_csv_only_reports_attach_their_csvs(city):
-    with Server(city, _free_port()) as smtp:
+    with Server(city, free_port()) as smtp:
         path = mail_config(city, smtp.port, smtp.cert, to="[head@city.example]")
         text = path.read_text(encoding="utf-8").replace("  out_dir:", "  formats: csv\n  language: en\n  out_dir:")
         path.write_text(text, encoding="utf-8")
@@ -364,7 +360,7 @@ async def test_csv_only_reports_attach_their_csvs(city):
 @pytest.mark.integration
 async def test_smtp_down_is_logged_the_files_stay_and_the_mail_goes_on_the_retry(city, caplog):
     caplog.set_level(logging.INFO, logger="monitor.report_job")
-    port = _free_port()  # nothing listens here yet
+    port = free_port()  # nothing listens here yet
     server = Server(city, port)
     job = job_for(mail_config(city, port, server.cert))
     out = await job.run(NEW_YEAR_0600)
@@ -398,7 +394,7 @@ async def test_the_running_service_catches_up_survives_smtp_down_and_retries(tmp
     caplog.set_level(logging.INFO, logger="monitor.report_job")
     monkeypatch.setattr(app, "REPORT_CATCH_UP_SECONDS", 0.3)
     monkeypatch.setattr(report_job, "RETRY_SECONDS", 1.0)
-    port, listen = _free_port(), _free_port()
+    port, listen = free_port(), free_port()
     server = Server(tmp_path, port)
     (tmp_path / "smtp.password").write_text(smtp_helpers().PASSWORD + "\n")
     path = tmp_path / "wifimon.yaml"

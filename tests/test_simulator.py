@@ -37,6 +37,7 @@ from simulator.faults import FaultError, parse_fault
 from simulator.fleet import Fleet, FleetError
 from simulator.inventory import agent_specs
 from simulator.spec import AgentSpec
+from tests.ports import free_port, free_udp_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = load_profiles()
@@ -73,16 +74,8 @@ class FakeClock:
         self.now += seconds
 
 
-def free_udp_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 INVENTORY = """\
@@ -706,7 +699,7 @@ async def test_send_fault_client(sim: Sim):
 
 
 def test_send_fault_without_a_simulator_names_the_address():
-    control = f"127.0.0.1:{free_tcp_port()}"
+    control = f"127.0.0.1:{free_port()}"
     with pytest.raises(ControlError, match=re.escape(control)):
         send_fault("gs-0001=down", control, timeout=2)
 
@@ -726,7 +719,7 @@ async def _line(stream: asyncio.StreamReader, deadline: float, what: str) -> str
 @needs_netsnmp
 async def test_python_m_simulator_serves_and_stops_on_sigint(tmp_path: Path):
     config = write_inventory(tmp_path)
-    control = f"127.0.0.1:{free_tcp_port()}"
+    control = f"127.0.0.1:{free_port()}"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "simulator", "--config", str(config), "--control", control,
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

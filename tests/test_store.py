@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from tests.dbs import (
     require_postgres,
     unique_name,
 )
+from tests.ports import free_port
 
 # The shared fixtures: every test taking `store` or `store_url` runs on SQLite and on PostgreSQL.
 store = dbs.store
@@ -55,10 +55,6 @@ def ap(
     return Transition(Scope.AP, entity, site, old, new, at, reason)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- schema ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pytest
 from collectors.profile import Profile, TrapSpec, load_profiles
 from collectors.traps import DropReason, TrapEvent, TrapReceiver, TrapReceiverError, trap_catalog
 from collectors.types import V2cCredentials, V3Credentials
+from tests.ports import free_udp_port
 
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 LINK_UP = "1.3.6.1.6.3.1.1.5.4"
@@ -33,10 +34,6 @@ needs_snmptrap = pytest.mark.skipif(shutil.which("snmptrap") is None,
                                     reason="net-snmp's snmptrap is not installed (Debian package 'snmp')")
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def loopback() -> str:
