@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from collectors.identify import identify_device
 from collectors.profile import Profile, identify
 from collectors.types import ErrorKind, PollResult, ProbeResult, SnmpClient
-from monitor.calendar import in_service
+from monitor.service_calendar import in_service
 from monitor.clients import device_total
 from monitor.config import LoadedConfig, Site
 from monitor.controller_watch import ControllerWatch, Seen, Sighting

@@ -1,8 +1,8 @@
-"""Service calendars as intervals: when a site was supposed to serve within a period. Pure.
+"""Service calendars: when a site is supposed to serve. Pure.
 
-The interval form of :func:`monitor.calendar.in_service` (which answers for one instant): a land site
-serves around the clock; a ferry serves during its timetable's weekly windows, read in the city's local
-wall-clock time. Both agree on every instant: a window is [start, end), as ``in_service`` tests it.
+A land site serves around the clock; a ferry serves during its timetable's weekly windows, read in the
+city's local wall-clock time. :func:`in_service` answers for one instant (the poller's question),
+:func:`service_intervals` for a period (the report's); both take a window as [start, end).
 """
 
 from __future__ import annotations
@@ -13,8 +13,15 @@ from zoneinfo import ZoneInfo
 from monitor.availability import Interval, normalise
 from monitor.config import Site
 
-
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def in_service(site: Site, now: float, tz: ZoneInfo) -> bool:
+    if not site.timetable:
+        return True
+    local = datetime.fromtimestamp(now, tz)
+    day, t = _DAYS[local.weekday()], local.time()
+    return any(day in w.days and w.start <= t < w.end for w in site.timetable)
 
 
 def service_intervals(site: Site, since: float, until: float, tz: ZoneInfo) -> list[Interval]:

@@ -19,7 +19,7 @@ from monitor.availability import (
     timeline,
     total,
 )
-from monitor.calendar import in_service
+from monitor.service_calendar import in_service
 from monitor.config import AccessPoint, Site, Weekly
 from monitor.service_calendar import service_intervals
 
