@@ -26,7 +26,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from simulator.control import send_fault  # noqa: E402
+from monitor.cli.simulate import send_fault  # noqa: E402
 from tests.e2e import Monitor, free_port, sample, simulator, wait_until  # noqa: E402
 
 

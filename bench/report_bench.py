@@ -35,13 +35,13 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.availability import figures  # noqa: E402
+from monitor.domain.availability import figures  # noqa: E402
 from monitor.config import AccessPoint, Config, ServiceSettings, Site, Weekly, parse_config  # noqa: E402
-from monitor.domain import Reason, Scope, Transition  # noqa: E402
-from monitor.report import build, gather, month_period, month_to_date, site_timelines  # noqa: E402
-from monitor.report_formats import write_report  # noqa: E402
-from monitor.report_formats.tables import build_tables  # noqa: E402
-from monitor.service_calendar import service_intervals  # noqa: E402
+from monitor.domain.vocabulary import Reason, Scope, Transition  # noqa: E402
+from monitor.report.build import build, gather, month_period, month_to_date, site_timelines  # noqa: E402
+from monitor.report.formats import write_report  # noqa: E402
+from monitor.report.formats.tables import build_tables  # noqa: E402
+from monitor.domain.service_calendar import service_intervals  # noqa: E402
 from monitor.store import MaintenanceWindow, Store, UsageRow  # noqa: E402
 
 TZ = "Asia/Seoul"

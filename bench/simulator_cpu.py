@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from collectors.profile import Profile  # noqa: E402
 from collectors.types import Target  # noqa: E402
 from monitor.config import load_config  # noqa: E402
-from simulator.inventory import agent_specs  # noqa: E402
+from simulator.inventory import read_inventory  # noqa: E402
 
 CATEGORIES = ["bus_stop", "park", "market", "tourist_site", "welfare", "rental_yard", "public_office",
               "library", "street", "port", "sports", "culture", "school", "health"]
@@ -73,7 +73,7 @@ def generate_inventory(folder: Path, land_sites: int, land_aps: int, ferries: in
 def targets_of(config_path: Path) -> list[tuple[Target, Profile]]:
     """Every device the simulator serves, as the monitor would poll it (its profile as the simulator sees it)."""
     loaded = load_config(config_path)
-    served = {spec.id: spec.profile for spec in agent_specs(loaded)[0]}
+    served = {spec.id: spec.profile for spec in read_inventory(config_path).specs}
     out = []
     for site in loaded.config.sites:
         for device in ([site.uplink] if site.uplink else []) + list(site.aps):

@@ -11,7 +11,7 @@ tests/test_dashboards.py fails when it is not exactly what this script produces:
 Conventions every panel follows (the tests check them):
 - the datasource is the `${datasource}` variable, never a fixed uid;
 - Grafana variables appear in label matchers as `=~"$var"`, so "All" (`.*`) and multi-select work;
-- metric names are those of monitor/metric_names.py (counters with `_total`) or recording rules of
+- metric names are those of monitor/exposition/metric_names.py (counters with `_total`) or recording rules of
   config/prometheus/rules.yml;
 - titles are Korean, descriptions English; every panel sets a unit.
 """

@@ -22,16 +22,16 @@ from prometheus_client import CollectorRegistry
 from collectors.profile import Profile, ProfileError, load_profiles
 from monitor.alerting.service import Alerting
 from monitor.config import ConfigError, LoadedConfig, split_listen
-from monitor.domain import Event, Transition
-from monitor.http import HttpServer
-from monitor.maintenance_windows import MaintenanceBook, config_windows
-from monitor.metrics import FleetCollector, ServiceMetrics
-from monitor.poller import Poller
-from monitor.report import month_to_date
-from monitor.report_job import build_report_job
+from monitor.domain.vocabulary import Event, Transition
+from monitor.exposition.http import HttpServer
+from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
+from monitor.exposition.metrics import FleetCollector, ServiceMetrics
+from monitor.polling.poller import Poller
+from monitor.report.build import month_to_date
+from monitor.report.job import build_report_job
 from monitor.store import Store, StoreError
-from monitor.store_writer import StoreWriter
-from monitor.traps import start_traps
+from monitor.store.writer import StoreWriter
+from monitor.polling.traps import start_traps
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 Run ``python -m simulator --config config/demo/wifimon.yaml``; in a test, ``async with Fleet.start(specs)``.
 """
 
-from simulator.faults import Fault, FaultError, parse_fault
-from simulator.fleet import Fleet, FleetError, UnknownTarget
+from simulator.faults import Fault, FaultError, UnknownTarget, parse_fault
+from simulator.fleet import Fleet, FleetError
 from simulator.spec import AgentSpec
 
 __all__ = ["AgentSpec", "Fault", "FaultError", "Fleet", "FleetError", "UnknownTarget", "parse_fault"]

@@ -9,13 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
-from monitor.config import ConfigError, load_config
-from simulator.control import DEFAULT_CONTROL
 from simulator.fleet import Fleet, FleetError
-from simulator.inventory import InventoryError, agent_specs
+from simulator.inventory import InventoryError, read_inventory
 from simulator.spec import AgentSpec
 
 log = logging.getLogger("simulator")
+DEFAULT_CONTROL = "127.0.0.1:9169"  # where `wifimon simulate` and `wifimon demo` expect the control API
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,17 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        loaded = load_config(args.config)
-        specs, warnings = agent_specs(loaded)
-    except (ConfigError, InventoryError) as exc:
+        inventory = read_inventory(args.config)
+    except InventoryError as exc:
         print(f"simulator: cannot use {args.config}:\n{exc}", file=sys.stderr)
         return 2
-    for warning in warnings:
+    specs = inventory.specs
+    for warning in inventory.warnings:
         log.warning("device_skipped %s", warning)
     if not specs:
         print(f"simulator: {args.config} has no SNMP v2c device to serve", file=sys.stderr)
         return 2
-    return asyncio.run(_serve(specs, args.control, loaded.config.service.timezone))
+    return asyncio.run(_serve(specs, args.control, inventory.timezone))
 
 
 async def _serve(specs: list[AgentSpec], control: str, timezone: str) -> int:

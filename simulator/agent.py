@@ -7,7 +7,7 @@ import logging
 import random
 from collections.abc import Callable
 
-from simulator import ber
+import simulator.ber as ber
 from simulator.device import DeviceModel
 from simulator.faults import Fault, FaultState, garble
 from simulator.mib import Mib, build_mib

@@ -12,12 +12,19 @@ import asyncio
 import json
 import logging
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from simulator.faults import FaultError, parse_fault
+from simulator.faults import Fault, FaultError, UnknownTarget, parse_fault
 
-if TYPE_CHECKING:
-    from simulator.fleet import Fleet
+
+class Fleet(Protocol):
+    """What the control API needs of the fleet it controls."""
+
+    def __len__(self) -> int: ...
+    def traffic(self) -> tuple[int, int]: ...
+    def active_faults(self) -> dict[str, list[str]]: ...
+    def apply_fault(self, target: str, fault: str | Fault) -> list[str]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +76,6 @@ async def _serve_one(fleet: Fleet, reader: asyncio.StreamReader, writer: asyncio
 
 def route(fleet: Fleet, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
     """(status, JSON payload) for one request; no I/O."""
-    from simulator.fleet import UnknownTarget  # the fleet module imports this one
-
     if path == "/healthz":
         if method != "GET":
             return 405, {"error": f"{method} not allowed on {path}; use GET"}

@@ -28,6 +28,13 @@ class FaultError(ValueError):
     """A fault name or argument that does not parse; the message lists what is accepted."""
 
 
+class UnknownTarget(KeyError):
+    """A fault aimed at an id that is neither a site nor a device of this fleet."""
+
+    def __str__(self) -> str:
+        return f"unknown site or device id {self.args[0]!r}"
+
+
 @dataclass(frozen=True)
 class Fault:
     kind: FaultKind

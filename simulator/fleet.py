@@ -18,7 +18,7 @@ from simulator.agent import Agent
 from simulator.control_server import start_control
 from simulator.daily import utc_offset
 from simulator.device import DeviceModel
-from simulator.faults import Fault, parse_fault
+from simulator.faults import Fault, UnknownTarget, parse_fault
 from simulator.spec import AgentSpec
 
 log = logging.getLogger(__name__)
@@ -26,13 +26,6 @@ log = logging.getLogger(__name__)
 
 class FleetError(RuntimeError):
     """The fleet could not start; the message names every agent and address that failed."""
-
-
-class UnknownTarget(KeyError):
-    """A fault aimed at an id that is neither a site nor a device of this fleet."""
-
-    def __str__(self) -> str:
-        return f"unknown site or device id {self.args[0]!r}"
 
 
 class Fleet:

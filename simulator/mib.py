@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 
 from collectors.profile import Profile
-from simulator import ber
+import simulator.ber as ber
 from simulator.ber import Oid, parse_oid
 from simulator.device import RADIOS, DeviceModel
 

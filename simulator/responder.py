@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator import ber
+import simulator.ber as ber
 from simulator.ber import Message
 from simulator.mib import Mib
 

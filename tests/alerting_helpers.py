@@ -14,8 +14,8 @@ from typing import Any
 from collectors.types import ClientCount
 from monitor.alerting.settings import AlertingSettings
 from monitor.config import AccessPoint, Device, Site
-from monitor.domain import ApStatus, Reason, SiteStatus
-from monitor.snapshot import ApView, SiteView, Snapshot, UplinkView
+from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
+from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
 
 T0 = 1_790_000_000.0
 

@@ -162,7 +162,7 @@ class Monitor:
     def start(self) -> Monitor:
         self.runs += 1
         log = self.tmp / f"wifimon-{self.runs}.log"
-        self.proc = _start([sys.executable, "-m", "monitor.cli", "run", str(self.config)], "metrics at ", log, 60)
+        self.proc = _start([sys.executable, "-m", "monitor.cli.main", "run", str(self.config)], "metrics at ", log, 60)
         self.url = re.search(r"http://127\.0\.0\.1:\d+/metrics", log.read_text()).group(0)  # type: ignore[union-attr]
         return self
 

@@ -16,9 +16,9 @@ from prometheus_client import CollectorRegistry
 from monitor.alerting.ack import ack_endpoint, parse_until
 from monitor.alerting.alerter import to_record
 from monitor.alerting.model import Alert, AlertState, Rule
-from monitor.cli_alerting import register
-from monitor.http import HttpServer
-from monitor.snapshot import EMPTY
+from monitor.cli.alerting import register
+from monitor.exposition.http import HttpServer
+from monitor.exposition.snapshot import EMPTY
 from monitor.store import Store, active_alerts, save_alerting
 
 TZ = ZoneInfo("Asia/Seoul")

@@ -18,9 +18,9 @@ from monitor.alerting.alerter import Alerter
 from monitor.alerting.channels import build_channels
 from monitor.alerting.delivery import Delivery
 from monitor.alerting.settings import AlertingSettings
-from monitor.domain import Reason, SiteStatus
+from monitor.domain.vocabulary import Reason, SiteStatus
 from monitor.store import Store, outbox_depth
-from monitor.store_writer import StoreWriter
+from monitor.store.writer import StoreWriter
 from tests.alerting_helpers import Receiver, make_site, site_view, snapshot
 from tests.e2e import free_port
 

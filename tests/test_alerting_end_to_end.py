@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from monitor.store import Store, outbox_messages
-from simulator.control import send_fault
+from monitor.cli.simulate import send_fault
 from tests.alerting_helpers import Receiver
 from tests.e2e import Monitor, free_block, free_port, sample, simulator, small_city, wait_until
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from monitor.alerting.engine import step
 from monitor.alerting.model import Ack, Alert, Rule
 from monitor.alerting.rules import RuleInputs, desired_alerts
-from monitor.domain import Reason, SiteStatus
+from monitor.domain.vocabulary import Reason, SiteStatus
 from monitor.store import MaintenanceWindow
 from tests.alerting_helpers import T0, make_site, settings, site_view, snapshot
 

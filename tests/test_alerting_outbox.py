@@ -19,8 +19,8 @@ from monitor.alerting.channels import build_channels
 from monitor.alerting.delivery import Delivery
 from monitor.alerting.model import Alert, AlertState, Rule
 from monitor.alerting.settings import AlertingSettings
-from monitor.domain import Reason, SiteStatus, Transition, Scope
-from monitor.schema import Base
+from monitor.domain.vocabulary import Reason, SiteStatus, Transition, Scope
+from monitor.store.schema import Base
 from monitor.store import (
     OutboxMessage,
     Store,
@@ -35,7 +35,7 @@ from monitor.store import (
     prune_outbox,
     save_alerting,
 )
-from monitor.store_writer import StoreWriter
+from monitor.store.writer import StoreWriter
 from tests import dbs
 from tests.alerting_helpers import T0, Receiver, make_site, site_view, snapshot
 

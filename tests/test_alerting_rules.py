@@ -5,7 +5,7 @@ from __future__ import annotations
 from monitor.alerting.model import Rule
 from monitor.alerting.rules import RuleInputs, ServiceHealth, desired_alerts, fold_quiet
 from monitor.alerting.settings import Thresholds
-from monitor.domain import ApStatus, Event, EventKind, Reason, SiteStatus
+from monitor.domain.vocabulary import ApStatus, Event, EventKind, Reason, SiteStatus
 from monitor.store import MaintenanceWindow
 from tests.alerting_helpers import T0, make_site, site_view, snapshot
 

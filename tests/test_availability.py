@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from monitor.availability import (
+from monitor.domain.availability import (
     Figures,
     figures,
     intersect,
@@ -19,9 +19,9 @@ from monitor.availability import (
     timeline,
     total,
 )
-from monitor.service_calendar import in_service
+from monitor.domain.service_calendar import in_service
 from monitor.config import AccessPoint, Site, Weekly
-from monitor.service_calendar import service_intervals
+from monitor.domain.service_calendar import service_intervals
 
 SEOUL = ZoneInfo("Asia/Seoul")
 H = 3600.0

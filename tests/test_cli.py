@@ -10,7 +10,7 @@ from tests.e2e import ROOT, free_port, small_city
 
 
 def wifimon(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "monitor.cli.main", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
 
 
@@ -78,7 +78,7 @@ def test_run_on_a_port_in_use_names_the_key_not_a_traceback(tmp_path):
 def test_status_without_the_service_shows_the_last_known_states_from_the_store(tmp_path):
     import time
 
-    from monitor.domain import Reason, Scope, Transition
+    from monitor.domain.vocabulary import Reason, Scope, Transition
     from monitor.store import Store
 
     config = small_city(tmp_path)

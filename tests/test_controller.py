@@ -1,6 +1,6 @@
 """Controller mode: the APs the inventory expects against the controller's AP table.
 
-The pure part (``monitor.controller``) is tested on rows made here; the poller is tested end to end
+The pure part (``monitor.polling.controller``) is tested on rows made here; the poller is tested end to end
 against snmpsim serving real controller recordings (Cisco CBW, Aruba Instant) and copies of them
 written to tmp with an AP removed or reported down.
 """
@@ -18,12 +18,12 @@ from prometheus_client import CollectorRegistry
 from collectors.profile import load_profiles
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, ControllerAp, V2cCredentials
-from monitor.clients import device_total
+from monitor.domain.clients import device_total
 from monitor.config import Config, ConfigError, LoadedConfig, parse_config
-from monitor.controller import ExpectedAp, find_row, verdicts
-from monitor.domain import ApStatus, Reason
-from monitor.metrics import ServiceMetrics
-from monitor.poller import Poller
+from monitor.polling.controller import ExpectedAp, find_row, verdicts
+from monitor.domain.vocabulary import ApStatus, Reason
+from monitor.exposition.metrics import ServiceMetrics
+from monitor.polling.poller import Poller
 from tests.agents import free_udp_port, shared_dir, snmpsim_agent
 
 # -- pure ----------------------------------------------------------------------------------------

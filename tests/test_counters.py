@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.counters import TICKS_WRAP, Uptime, advance_uptime, counter_delta
+from monitor.domain.counters import TICKS_WRAP, Uptime, advance_uptime, counter_delta
 
 RATE = 1.25e9
 

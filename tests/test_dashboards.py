@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from monitor.metric_names import METRICS
+from monitor.exposition.metric_names import METRICS
 from tests.prom import (
     DASHBOARD_DIR,
     PanelQuery,
@@ -181,7 +181,7 @@ def test_queries_use_only_known_metrics():
     unknown = {f"{q.name}: {name}" for q in QUERIES for name in metric_names(q.rendered) if name not in known}
     for v in variable_queries(FILES):
         unknown |= {f"{v.dashboard} ${v.variable}: {n}" for n in metric_names(v.rendered) if n not in known}
-    assert not unknown, "names neither in monitor/metric_names.py nor recorded in rules.yml:\n" + "\n".join(sorted(unknown))
+    assert not unknown, "names neither in monitor/exposition/metric_names.py nor recorded in rules.yml:\n" + "\n".join(sorted(unknown))
 
 
 def test_metric_names_extracts_series_names_only():

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from simulator.control import send_fault
+from monitor.cli.simulate import send_fault
 from tests.alerting_helpers import Receiver
 from tests.e2e import Monitor, free_port, sample, simulator, small_city, wait_until
 from tests.prom import dashboard_queries, prometheus_binary, recording_rules, run_queries, running_prometheus

@@ -13,7 +13,7 @@ import pytest
 
 from collectors.types import V2cCredentials
 from monitor.config import LoadedConfig, load_config
-from monitor.sites_import import parse_sites
+from monitor.inventory_import import parse_sites
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "config" / "demo"

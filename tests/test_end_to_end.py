@@ -11,7 +11,7 @@ import time
 import pytest
 
 from monitor.store import Store
-from simulator.control import send_fault
+from monitor.cli.simulate import send_fault
 from tests.e2e import Monitor, sample, simulator, small_city, wait_until
 
 pytestmark = pytest.mark.e2e

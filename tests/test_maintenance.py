@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, strategies as st
 
 from monitor.config import AccessPoint, Site
-from monitor.availability import normalise as merge
-from monitor.maintenance import applies, covered, in_maintenance, occurrences
+from monitor.domain.availability import normalise as merge
+from monitor.domain.maintenance import applies, covered, in_maintenance, occurrences
 from monitor.store import MaintenanceWindow
 
 SEOUL = ZoneInfo("Asia/Seoul")

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.cli_maintenance import register
+from monitor.cli.maintenance import register
 from monitor.config import ConfigError, parse_config
-from monitor.maintenance_windows import MaintenanceBook, config_windows, next_occurrence
+from monitor.domain.maintenance_windows import MaintenanceBook, config_windows, next_occurrence
 from monitor.store import Store
 from tests.e2e import small_city
 
@@ -228,11 +228,11 @@ def test_the_book_separates_site_and_ap_windows(tmp_path):
 
 
 def test_wifimon_cli_has_the_maintenance_command():
-    from monitor.cli import build_parser
+    from monitor.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     if "maintenance" not in sub.choices:
-        pytest.skip("monitor/cli.py does not register monitor.cli_maintenance yet (the lead wires it)")
+        pytest.skip("monitor/cli/main.py does not register monitor.cli.maintenance yet (the lead wires it)")
     assert "add" in sub.choices["maintenance"].format_help()
 
 
@@ -241,7 +241,7 @@ def test_wifimon_cli_has_the_maintenance_command():
 
 @pytest.mark.e2e
 def test_site_and_ap_in_maintenance_open_no_outage_and_leave_into_the_right_state(tmp_path, capsys):
-    from simulator.control import send_fault
+    from monitor.cli.simulate import send_fault
     from tests.e2e import Monitor, sample, simulator, wait_until
 
     config = small_city(tmp_path)  # probes every 2 s, re-checks 1 s apart, 3 failures confirm

@@ -8,9 +8,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from collectors.types import ClientCount, LteSignal, RadioStats
 from monitor.config import AccessPoint, Site
-from monitor.domain import ApStatus, Reason, SiteStatus
-from monitor.metrics import FleetCollector, ServiceMetrics
-from monitor.snapshot import ApView, SiteView, Snapshot, UplinkView
+from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
+from monitor.exposition.metrics import FleetCollector, ServiceMetrics
+from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
 
 
 def ap(ap_id, status, **kw):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.metric_names import METRICS
+from monitor.exposition.metric_names import METRICS
 from tests.prom import ROOT, alerting_rules, metric_names, recording_rules
 
 PROM_DIR = ROOT / "config" / "prometheus"

@@ -3,7 +3,7 @@ which crosses its LAN and its WAN interface alike, is counted once."""
 
 from collectors.profile import load_profiles
 from collectors.types import InterfaceCounters
-from monitor.readings import uplink_interfaces
+from monitor.polling.readings import uplink_interfaces
 
 
 def ifaces(*names: str) -> list[InterfaceCounters]:

@@ -25,10 +25,10 @@ import pytest
 from openpyxl import load_workbook
 
 from monitor.config import AccessPoint, Config, ServiceSettings, Site, Weekly
-from monitor.domain import Reason, Scope, Transition
-from monitor.report import build, gather, make_report, month_period, month_to_date
-from monitor.report_formats import file_stem, write_report
-from monitor.report_formats.tables import build_tables
+from monitor.domain.vocabulary import Reason, Scope, Transition
+from monitor.report.build import build, gather, make_report, month_period, month_to_date
+from monitor.report.formats import file_stem, write_report
+from monitor.report.formats.tables import build_tables
 from monitor.store import MaintenanceWindow, Store, UsageRow
 from tests.dbs import BACKENDS, pg_schema
 
@@ -525,8 +525,8 @@ def test_report_downtime_matches_the_injected_fault_schedule(tmp_path):
     import time as clock
 
     from monitor.config import parse_config
-    from monitor.report import current_month
-    from simulator.control import send_fault
+    from monitor.report.build import current_month
+    from monitor.cli.simulate import send_fault
     from tests.e2e import Monitor, sample, simulator, small_city, wait_until
 
     probe = 2.0
@@ -573,7 +573,7 @@ def test_report_downtime_matches_the_injected_fault_schedule(tmp_path):
 def test_cli_report_without_history_writes_files_and_creates_no_database(tmp_path, monkeypatch, capsys):
     import argparse
 
-    from monitor.cli_report import register
+    from monitor.cli.report import register
 
     (tmp_path / "wifimon.yaml").write_text(
         "service: {store_url: 'sqlite:///var/none.db'}\n"

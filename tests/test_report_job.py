@@ -28,10 +28,10 @@ import pytest
 from openpyxl import load_workbook
 
 from monitor.config import ConfigError, load_config, parse_config
-from monitor.domain import Reason, Scope, Transition
-from monitor.report_formats.labels import TEXT
-from monitor.report_job import ReportJob, build_report_job, due_month, receipt
-from monitor.report_settings import ReportSchedule
+from monitor.domain.vocabulary import Reason, Scope, Transition
+from monitor.report.formats.labels import TEXT
+from monitor.report.job import ReportJob, build_report_job, due_month, receipt
+from monitor.report.settings import ReportSchedule
 from monitor.store import Store
 from tests.ports import free_port
 
@@ -116,7 +116,7 @@ alerting:
 @pytest.fixture
 def pdf_font() -> None:
     """The jobs below write PDFs, which embed a Korean font from a Debian package."""
-    from monitor.report_formats.pdf_writer import FONT_FILES, FONT_PACKAGE
+    from monitor.report.formats.pdf_writer import FONT_FILES, FONT_PACKAGE
 
     missing = [str(f) for f in FONT_FILES.values() if not f.is_file()]
     if missing:
@@ -178,7 +178,7 @@ def test_new_year_in_seoul_is_still_the_old_year_in_utc():
 
 
 async def test_writes_last_months_files_with_the_figures_of_the_store(city, caplog):
-    caplog.set_level(logging.INFO, logger="monitor.report_job")
+    caplog.set_level(logging.INFO, logger="monitor.report.job")
     job = job_for(write_config(city, report=report_section(city)))
     out = await job.run(NEW_YEAR_0600)
     assert out.month == "2025-12" and out.error is None and not out.mailed
@@ -246,7 +246,7 @@ async def test_catch_up_after_being_down_at_the_scheduled_time(city):
 
 
 async def test_store_down_is_logged_leaves_nothing_and_is_retried(tmp_path, caplog, pdf_font):
-    caplog.set_level(logging.INFO, logger="monitor.report_job")
+    caplog.set_level(logging.INFO, logger="monitor.report.job")
     db_dir = tmp_path / "db"  # does not exist yet: SQLite cannot open the file
     store = f"sqlite:///{db_dir}/wifimon.db"
     path = write_config(tmp_path, report=report_section(tmp_path), store=store)
@@ -306,7 +306,7 @@ def mail_config(tmp: Path, port: int, cert: Path, to: str = "[head@city.example,
 
 @pytest.mark.integration
 async def test_the_report_arrives_by_mail_with_korean_subject_figures_and_attachments(city, caplog):
-    caplog.set_level(logging.INFO, logger="monitor.report_job")
+    caplog.set_level(logging.INFO, logger="monitor.report.job")
     with Server(city, free_port()) as smtp:
         job = job_for(mail_config(city, smtp.port, smtp.cert))
         out = await job.run(NEW_YEAR_0600)
@@ -359,7 +359,7 @@ async def test_csv_only_reports_attach_their_csvs(city):
 
 @pytest.mark.integration
 async def test_smtp_down_is_logged_the_files_stay_and_the_mail_goes_on_the_retry(city, caplog):
-    caplog.set_level(logging.INFO, logger="monitor.report_job")
+    caplog.set_level(logging.INFO, logger="monitor.report.job")
     port = free_port()  # nothing listens here yet
     server = Server(city, port)
     job = job_for(mail_config(city, port, server.cert))
@@ -388,10 +388,11 @@ async def test_the_running_service_catches_up_survives_smtp_down_and_retries(tmp
     down, which is logged while /healthz goes on answering; the retry job mails it once the server is up."""
     import httpx
 
-    from monitor import app, report_job
-    from monitor.report import previous_month
+    from monitor import app
+    from monitor.report import job as report_job
+    from monitor.report.build import previous_month
 
-    caplog.set_level(logging.INFO, logger="monitor.report_job")
+    caplog.set_level(logging.INFO, logger="monitor.report.job")
     monkeypatch.setattr(app, "REPORT_CATCH_UP_SECONDS", 0.3)
     monkeypatch.setattr(report_job, "RETRY_SECONDS", 1.0)
     port, listen = free_port(), free_port()
@@ -492,7 +493,7 @@ report:
 
 
 def test_cli_report_uses_the_configured_target_unless_given_one(city, monkeypatch, capsys):
-    from monitor.cli_report import register
+    from monitor.cli.report import register
 
     monkeypatch.chdir(city)
     write_config(city, report="report: {target_percent: 99.95}\n")

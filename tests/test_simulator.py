@@ -28,14 +28,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors.profile import identify, load_profiles
-from monitor.config import load_config
 from simulator import ber
-from simulator.control import ControlError, active_faults, send_fault
+from monitor.cli.simulate import ControlError, active_faults, send_fault
 from simulator.daily import DailyCurve, curve_for, utc_offset
 from simulator.device import DeviceModel
 from simulator.faults import FaultError, parse_fault
 from simulator.fleet import Fleet, FleetError
-from simulator.inventory import agent_specs
+from simulator.inventory import read_inventory
 from simulator.spec import AgentSpec
 from tests.ports import free_port, free_udp_port
 
@@ -135,8 +134,8 @@ class Sim:
 
 @pytest.fixture
 async def sim(tmp_path: Path):
-    loaded = load_config(write_inventory(tmp_path))
-    specs, warnings = agent_specs(loaded)
+    inventory = read_inventory(write_inventory(tmp_path))
+    specs, warnings = inventory.specs, inventory.warnings
     clock = FakeClock(MORNING)
     async with Fleet.start(specs, control="127.0.0.1:0", clock=clock) as fleet:
         yield Sim(fleet, clock, {s.id: s for s in specs}, warnings)
@@ -728,7 +727,7 @@ async def test_python_m_simulator_serves_and_stops_on_sigint(tmp_path: Path):
     try:
         line = await _line(proc.stdout, time.monotonic() + 30, "ready line")
         assert line.strip() == f"simulator: serving {len(SERVED)} agents, control on http://{control}", line
-        spec = next(s for s in agent_specs(load_config(config))[0] if s.id == "t-bus-ap2")
+        spec = next(s for s in read_inventory(config).specs if s.id == "t-bus-ap2")
         address = f"{spec.host}:{spec.port}"
         args = ["snmpget", "-v2c", "-c", COMMUNITY, "-On", "-t", "1", "-r", "0", address, SYS_UPTIME]
 
@@ -767,10 +766,12 @@ def test_bad_config_exits_2_naming_the_problem(tmp_path: Path):
           - id: x
             name: x
             category: park
-            bogus_key: 1
-            aps: [{id: x1, address: "127.0.0.1:1161", credentials: none}]
+            aps: [{id: x1, address: "127.0.0.1:1161", credentials: c, profile: bogus_profile}]
+        credentials:
+          c: {version: 2c, community: {env: WIFIMON_TEST_COMMUNITY}}
         """))
     done = subprocess.run([sys.executable, "-m", "simulator", "--config", str(bad)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "WIFIMON_TEST_COMMUNITY": "public"})
     assert done.returncode == 2
-    assert "bogus_key" in done.stderr and str(bad) in done.stderr
+    assert "bogus_profile" in done.stderr and str(bad) in done.stderr

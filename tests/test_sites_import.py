@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from monitor.config import Category, Config, Site, load_config
-from monitor.cli import main as cli_main
-from monitor.sites_import import (
+from monitor.cli.main import main as cli_main
+from monitor.inventory_import import (
     ImportFailure,
     classify,
     format_report,
@@ -155,7 +155,7 @@ def test_real_file_through_the_command_line(capsys):
 
 def test_wifimon_import_sites_runs_as_a_command():
     proc = subprocess.run(
-        [sys.executable, "-m", "monitor.cli", "import-sites", str(real(GUNSAN_CP949)), "--sigungu", "군산시"],
+        [sys.executable, "-m", "monitor.cli.main", "import-sites", str(real(GUNSAN_CP949)), "--sigungu", "군산시"],
         capture_output=True, text=True, timeout=60, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
@@ -530,7 +530,7 @@ def test_same_name_across_the_road_stays_two_sites():
 
 
 def test_every_mapping_target_is_a_config_category():
-    from monitor import sites_import
+    from monitor import inventory_import as sites_import
 
     targets = set(sites_import._FACILITY.values()) | set(sites_import._BROAD.values())
     targets |= {category for _, category in sites_import._NAME_RULES}

@@ -1,7 +1,7 @@
 """The pure state machine: confirmation, re-checks, flapping, modes and the site roll-up."""
 
-from monitor.domain import ApStatus, EventKind, Reason, Scope, SiteStatus
-from monitor.state import DeviceTrack, Policy, SiteTrack, observe, roll_up, set_mode, update_site
+from monitor.domain.vocabulary import ApStatus, EventKind, Reason, Scope, SiteStatus
+from monitor.domain.state import DeviceTrack, Policy, SiteTrack, observe, roll_up, set_mode, update_site
 
 P = Policy(confirm_failures=3, flapping_transitions=4, flapping_window=600)
 

@@ -17,10 +17,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.domain import Event, EventKind, Reason, Scope, Transition
-from monitor.schema import Base, OutageRow, TransitionRow, to_datetime
+from monitor.domain.vocabulary import Event, EventKind, Reason, Scope, Transition
+from monitor.store.schema import Base, OutageRow, TransitionRow, to_datetime
 from monitor.store import MaintenanceWindow, Store, StoreError, UsageRow
-from monitor.store_writer import StoreWriter, StoreWriterClosed
+from monitor.store.writer import StoreWriter, StoreWriterClosed
 from tests import dbs
 from tests.dbs import (
     BACKENDS,

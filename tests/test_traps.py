@@ -234,7 +234,7 @@ def test_catalogue_merges_profiles_and_rejects_conflicts():
 @pytest.mark.e2e
 @needs_snmptrap
 def test_link_down_trap_confirms_an_ap_down_long_before_the_next_probe_round(tmp_path):
-    from simulator.control import send_fault
+    from monitor.cli.simulate import send_fault
     from tests.alerting_helpers import Receiver
     from tests.e2e import Monitor, sample, simulator, small_city, wait_until
 
@@ -305,7 +305,7 @@ def test_cli_check_config_accepts_a_traps_section(tmp_path):
     config = small_city(tmp_path)
     config.write_text(config.read_text(encoding="utf-8") + "traps:\n  listen: 127.0.0.1:1162\n  credentials: [sim, nope]\n",
                       encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "monitor.cli", "check-config", str(config)], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "monitor.cli.main", "check-config", str(config)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 1
     assert re.search(r"wifimon\.yaml:\d+: traps\.credentials\[1\]: no credentials named 'nope'", r.stderr), r.stderr

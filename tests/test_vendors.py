@@ -25,11 +25,11 @@ from collectors.identify import identify_device
 from collectors.profile import Profile, identify
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, ErrorKind, PollResult, Target, V2cCredentials
-from monitor.clients import device_total
+from monitor.domain.clients import device_total
 from monitor.config import Config, LoadedConfig
-from monitor.domain import ApStatus
-from monitor.metrics import FleetCollector, ServiceMetrics
-from monitor.poller import Poller
+from monitor.domain.vocabulary import ApStatus
+from monitor.exposition.metrics import FleetCollector, ServiceMetrics
+from monitor.polling.poller import Poller
 from tests.agents import shared_dir, snmpsim_agent
 
 SHARED = shared_dir()
@@ -152,7 +152,7 @@ async def test_client_counts_equal_librenms(simulator, client, profiles, name):
 @pytest.mark.parametrize("name", RECORDINGS)
 async def test_every_level_counts_every_station_once(simulator, client, profiles, name):
     """A device reporting several levels (SSID and radio, radio and total) gives the same sum at each:
-    the reason a device's total is taken at one level only (monitor/clients.py)."""
+    the reason a device's total is taken at one level only (monitor/domain/clients.py)."""
     _, result = await identified_poll(client, simulator, profiles, name)
     sums: dict[str, int] = defaultdict(int)
     for c in result.clients:
@@ -273,7 +273,7 @@ async def test_the_poller_picks_profiles_and_exports_only_what_devices_have(simu
 def test_wifimon_identify_prints_what_it_found(simulator, capsys, name):
     if name not in RECORDINGS:
         pytest.skip(f"{name}.snmprec is not among the recordings")
-    from monitor.cli import main
+    from monitor.cli.main import main
 
     assert main(["identify", f"{simulator.host}:{simulator.port}", "--community", name, "--timeout", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -290,7 +290,7 @@ def test_wifimon_identify_prints_what_it_found(simulator, capsys, name):
 
 
 def test_wifimon_identify_usage_errors_exit_2(capsys):
-    from monitor.cli import main
+    from monitor.cli.main import main
 
     assert main(["identify", "127.0.0.1:notaport"]) == 2
     assert main(["identify", "127.0.0.1", "--auth-protocol", "sha"]) == 2

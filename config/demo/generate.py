@@ -24,7 +24,7 @@ ROOT = HERE.parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere, installed or not
     sys.path.insert(0, str(ROOT))
 
-from monitor.sites_import import dump_config, parse_sites, write_atomic  # noqa: E402
+from monitor.inventory_import import dump_config, parse_sites, write_atomic  # noqa: E402
 
 import os  # noqa: E402
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.http import PostHandler, Response
+from monitor.exposition.http import PostHandler, Response
 from monitor.store import Store, StoreError, acknowledge_alerts
 
 log = logging.getLogger(__name__)

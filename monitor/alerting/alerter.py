@@ -25,9 +25,9 @@ from monitor.alerting import engine, payload, rules
 from monitor.alerting.delivery import Delivery
 from monitor.alerting.model import Ack, Alert, AlertState, Notification, Rule
 from monitor.alerting.settings import AlertingSettings
-from monitor.domain import Event, EventKind, Transition
-from monitor.poller import Sink
-from monitor.snapshot import Snapshot
+from monitor.domain.vocabulary import Event, EventKind, Transition
+from monitor.polling.poller import Sink
+from monitor.exposition.snapshot import Snapshot
 from monitor.store import (
     AlertRecord,
     MaintenanceWindow,
@@ -38,7 +38,7 @@ from monitor.store import (
     prune_outbox,
     save_alerting,
 )
-from monitor.store_writer import StoreWriter
+from monitor.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 

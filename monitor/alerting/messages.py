@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from monitor.alerting.model import Notification, Rule
-from monitor.reason_text import REASONS
+from monitor.domain.reason_text import REASONS
 
 _TITLES = {
     "ko": {

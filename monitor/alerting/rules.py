@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 
 from monitor.alerting.model import Alert, Rule, alert_key
 from monitor.alerting.settings import Thresholds
-from monitor.domain import ApStatus, Event, EventKind, Reason, SiteStatus
-from monitor.maintenance import in_maintenance
-from monitor.snapshot import ApView, SiteView, Snapshot
-from monitor.store import MaintenanceWindow
+from monitor.domain.vocabulary import ApStatus, Event, EventKind, Reason, SiteStatus
+from monitor.domain.maintenance import in_maintenance
+from monitor.exposition.snapshot import ApView, SiteView, Snapshot
+from monitor.domain.records import MaintenanceWindow
 
 
 @dataclass(frozen=True)

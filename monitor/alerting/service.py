@@ -19,12 +19,12 @@ from monitor.alerting.alerter import Alerter, AlertingSink
 from monitor.alerting.channels import build_channels
 from monitor.alerting.delivery import Delivery
 from monitor.config import LoadedConfig, read_secret
-from monitor.http import PostHandler
-from monitor.metrics import ServiceMetrics
-from monitor.poller import Sink
-from monitor.snapshot import EMPTY, Snapshot
+from monitor.exposition.http import PostHandler
+from monitor.exposition.metrics import ServiceMetrics
+from monitor.polling.poller import Sink
+from monitor.exposition.snapshot import EMPTY, Snapshot
 from monitor.store import MaintenanceWindow, Store
-from monitor.store_writer import StoreWriter
+from monitor.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.config import Ident, Secret
+from monitor.config.types import Ident, Secret
 
 Severity = Literal["critical", "warning", "info"]
 RuleName = Literal[

@@ -2,7 +2,7 @@
 
 SQLite by default, PostgreSQL in production; the same code and the same migrations on both. The API is
 synchronous and speaks unix seconds (``float``), like the state machine; conversion to aware UTC datetimes
-happens here, at the edge. Call it from a thread, never from the asyncio loop: ``monitor.store_writer``
+happens here, at the edge. Call it from a thread, never from the asyncio loop: ``monitor.store.writer``
 runs the writes on one background thread.
 
 Errors: a database failure of any kind raises :class:`StoreError`, which names the database (password
@@ -36,7 +36,7 @@ from monitor.store.alerting import (
 )
 from monitor.store.core import MIGRATIONS_DIR, Store
 from monitor.store.errors import StoreError
-from monitor.store.records import (
+from monitor.domain.records import (
     AlertRecord,
     MaintenanceWindow,
     OutageRecord,

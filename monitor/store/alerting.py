@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from monitor.schema import AlertRow, OutageRow, OutboxRow
+from monitor.store.schema import AlertRow, OutageRow, OutboxRow
 from monitor.store.batching import chunks
 from monitor.store.core import Store
-from monitor.store.records import AlertRecord, OutboxMessage
+from monitor.domain.records import AlertRecord, OutboxMessage
 from monitor.store.timestamps import optional_datetime, optional_unix, to_datetime, to_unix
 
 

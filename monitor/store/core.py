@@ -22,18 +22,18 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from monitor.schema import MonitorRun
+from monitor.store.schema import MonitorRun
 from monitor.store.errors import StoreError
 from monitor.store.events import EventsMixin
 from monitor.store.maintenance import MaintenanceMixin
 from monitor.store.outages import OutagesMixin
-from monitor.store.records import RunRecord
+from monitor.domain.records import RunRecord
 from monitor.store.timestamps import to_datetime, to_unix
 from monitor.store.usage import UsageMixin
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do: it only has to be the same for every wifimon process sharing one PostgreSQL.
 _MIGRATION_LOCK_KEY = 0x77_69_66_69  # "wifi"
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.domain import Event, EventKind
-from monitor.schema import EventRow
+from monitor.domain.vocabulary import Event, EventKind
+from monitor.store.schema import EventRow
 from monitor.store.batching import chunks
-from monitor.store.records import StoredEvent
+from monitor.domain.records import StoredEvent
 from monitor.store.timestamps import to_datetime, to_unix
 
 

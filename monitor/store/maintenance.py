@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.schema import MaintenanceRow
-from monitor.store.records import MaintenanceWindow
+from monitor.store.schema import MaintenanceRow
+from monitor.domain.records import MaintenanceWindow
 from monitor.store.timestamps import to_datetime, to_unix
 
 

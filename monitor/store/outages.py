@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.domain import ApStatus, Reason, Scope, Transition
-from monitor.schema import OutageRow, TransitionRow
+from monitor.domain.vocabulary import ApStatus, Reason, Scope, Transition
+from monitor.store.schema import OutageRow, TransitionRow
 from monitor.store.batching import chunks
-from monitor.store.records import OutageRecord, StoredTransition
+from monitor.domain.records import OutageRecord, StoredTransition
 from monitor.store.timestamps import to_datetime, to_unix
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Read-only queries of the monthly availability report (monitor/report.py) beyond what the service itself
+"""Read-only queries of the monthly availability report (monitor/report/build.py) beyond what the service itself
 needs. Kept as functions over a Store, apart from its API, so that SQL still lives only in this package.
 """
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from monitor.domain import Scope
-from monitor.schema import TransitionRow, UsageHourlyRow
+from monitor.domain.vocabulary import Scope
+from monitor.store.schema import TransitionRow, UsageHourlyRow
 from monitor.store.core import Store
-from monitor.store.records import UsageTotals
+from monitor.domain.records import UsageTotals
 from monitor.store.timestamps import to_datetime
 
 

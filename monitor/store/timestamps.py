@@ -2,7 +2,7 @@
 
 The store's API speaks unix seconds (``float``), like the state machine; the database keeps aware UTC
 datetimes. :func:`to_datetime` and :func:`to_unix` are defined beside the column type in
-:mod:`monitor.schema` (which needs them); the ``optional_`` variants pass ``None`` (a column not yet set)
+:mod:`monitor.store.schema` (which needs them); the ``optional_`` variants pass ``None`` (a column not yet set)
 through.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from monitor.schema import to_datetime, to_unix
+from monitor.store.schema import to_datetime, to_unix
 
 __all__ = ["optional_datetime", "optional_unix", "to_datetime", "to_unix"]
 

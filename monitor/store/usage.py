@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from monitor.schema import UsageFlushRow, UsageHourlyRow
-from monitor.store.records import UsageRow
+from monitor.store.schema import UsageFlushRow, UsageHourlyRow
+from monitor.domain.records import UsageRow
 from monitor.store.timestamps import to_datetime, to_unix
 
 log = logging.getLogger(__name__)

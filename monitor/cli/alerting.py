@@ -1,0 +1,141 @@
+"""``wifimon ack`` and ``wifimon alerts``: acknowledge active alerts, and list them, through the store.
+
+The running service reads new acknowledgements from the store every few seconds
+(``alerting.ack_poll_interval``), so an ack given here stops repeats and escalation without a restart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.config import Config, ConfigError, parse_config
+
+EXAMPLES = """\
+examples:
+  wifimon ack site_down:gs-0001 --comment "현장 출동 중"
+  wifimon ack gs-0001 --until 2h            every active alert of the site (or AP) gs-0001
+  wifimon ack gs-0001 --until 18:00 --by kim
+  wifimon alerts                            active alerts, with their keys
+  wifimon alerts --since 1d                 and those resolved in the last day
+
+An ack stops repeats and escalation until it expires (--until), the alert clears, or it gets worse."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``ack`` and ``alerts`` to the wifimon parser."""
+    p = subparsers.add_parser("ack", help="acknowledge active alerts (by alert key, site or AP)",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", metavar="ALERT-KEY-OR-SITE",
+                   help="an alert key (site_down:gs-0001), or a site or AP id: every active alert of it")
+    p.add_argument("--until", metavar="WHEN",
+                   help="the ack expires then: 30m, 2h, 1d, 18:00 or 2026-11-26T18:00 (default: until it clears)")
+    p.add_argument("--comment", default="", help="why, or what is being done")
+    p.add_argument("--by", default=None, help="who acknowledges (default: the login name)")
+    _config_option(p)
+    p.set_defaults(func=cmd_ack)
+
+    p = subparsers.add_parser("alerts", help="list active alerts (and recently resolved ones)",
+                              epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--since", metavar="SPAN", default=None, help="also those resolved within: 1h, 1d, …")
+    _config_option(p)
+    p.set_defaults(func=cmd_alerts)
+
+
+def _config_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=None,
+                   help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
+
+
+def _load(args: argparse.Namespace) -> Config | None:
+    from monitor.cli.common import default_config
+
+    path = args.config or default_config()
+    try:
+        return parse_config(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return None
+
+
+def _store(config: Config):  # type: ignore[no-untyped-def]
+    from monitor.store import Store
+
+    store = Store(config.service.store_url)
+    store.migrate()  # a store the service never opened yet gets its tables here
+    return store
+
+
+def _when(ts: float | None, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%m-%d %H:%M:%S") if ts else "-"
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    from monitor.alerting.ack import parse_until
+    from monitor.store import StoreError, acknowledge_alerts
+
+    config = _load(args)
+    if config is None:
+        return 1
+    tz = ZoneInfo(config.service.timezone)
+    now = time.time()
+    try:
+        until = parse_until(args.until, now, tz) if args.until else None
+    except ValueError as exc:
+        print(f"wifimon ack: {exc}", file=sys.stderr)
+        return 2
+    by = args.by or getpass.getuser()
+    try:
+        store = _store(config)
+        try:
+            acked = acknowledge_alerts(store, args.target, by, args.comment, now, until)
+        finally:
+            store.close()
+    except (StoreError, ValueError) as exc:
+        print(f"wifimon ack: {exc}", file=sys.stderr)
+        return 1
+    if not acked:
+        print(f"wifimon ack: no active alert has key, site or AP {args.target!r} (see `wifimon alerts`)",
+              file=sys.stderr)
+        return 1
+    expiry = f" until {_when(until, tz)}" if until else " until it clears"
+    for a in acked:
+        print(f"acknowledged {a.key} ({a.severity}, since {_when(a.since, tz)}) by {by}{expiry}")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from monitor.alerting.ack import parse_until
+    from monitor.store import StoreError, list_alerts
+
+    config = _load(args)
+    if config is None:
+        return 1
+    tz = ZoneInfo(config.service.timezone)
+    now = time.time()
+    try:
+        since = now - (parse_until(args.since, now, tz) - now) if args.since else None
+    except ValueError as exc:
+        print(f"wifimon alerts: {exc}", file=sys.stderr)
+        return 2
+    try:
+        store = _store(config)
+        try:
+            rows = list_alerts(store, since)
+        finally:
+            store.close()
+    except StoreError as exc:
+        print(f"wifimon alerts: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'KEY':<36} {'SEVERITY':<9} {'STATUS':<10} {'SINCE':<15} {'RESOLVED':<15} ACK")
+    for a in rows:
+        ack = f"{a.acked_by} {_when(a.acked_at, tz)}" if a.acked_at else "-"
+        print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<15} "
+              f"{_when(a.resolved_at, tz):<15} {ack}")
+    print(f"({len(rows)} alert(s))")
+    return 0

@@ -1,0 +1,25 @@
+"""What every command shares: which config file it reads when none is named, and the argument that names it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+DEFAULT_CONFIGS = (Path("config/wifimon.yaml"), Path("config/demo/wifimon.yaml"))
+
+
+def default_config() -> Path:
+    """$WIFIMON_CONFIG, else config/wifimon.yaml, else the demo config (relative to the working dir)."""
+    env = os.environ.get("WIFIMON_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in DEFAULT_CONFIGS:
+        if candidate.exists():
+            return candidate
+    return DEFAULT_CONFIGS[0]
+
+
+def config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", type=Path, default=None,
+                   help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")

@@ -1,0 +1,233 @@
+"""The ``wifimon`` command line. English output; exit code 0 on success, 1 on a user error, 2 on usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from monitor.cli.common import DEFAULT_CONFIGS, config_arg, default_config
+from monitor.config import (
+    Config, ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config, split_listen,
+)
+
+log = logging.getLogger("monitor.cli.main")
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from monitor.app import resolve_profiles
+
+    path = args.config or default_config()
+    try:
+        loaded = load_config(path)
+        resolve_profiles(loaded)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    cfg = loaded.config
+    aps = sum(len(s.aps) for s in cfg.sites)
+    print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.app import serve
+    from monitor.store import StoreError
+
+    path = args.config or default_config()
+    try:
+        loaded = with_listen(load_config(path), args.listen)
+        serve(loaded)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"wifimon: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def with_listen(loaded: LoadedConfig, listen: str | None) -> LoadedConfig:
+    """The config with ``service.listen`` replaced (a container listens on all its interfaces)."""
+    if not listen:
+        return loaded
+    service = ServiceSettings.model_validate({**loaded.config.service.model_dump(), "listen": listen})
+    return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S") if ts else "-"
+
+
+def print_last_known(cfg: Config) -> None:
+    """With the service down, what the store last recorded: sites not up, since when (no clients, no polls)."""
+    from monitor.store import Store, StoreError
+
+    store = Store(cfg.service.store_url)
+    db = store.url.database
+    if store.url.get_backend_name() == "sqlite" and db and not Path(db).exists():
+        return  # never ran here: nothing to show, and no empty database to leave behind
+    try:
+        states = store.last_states()
+    except StoreError as exc:
+        print(f"wifimon status: no last known states either: {exc}", file=sys.stderr)
+        return
+    names = {s.id: s.name for s in cfg.sites}
+    rows = [(entity, state, since) for (scope, entity), (state, since, _) in sorted(states.items())
+            if scope == "site" and entity in names and state != "up"]
+    print(f"last known states in the store ({store.display_url}); the other {len(names) - len(rows)} sites"
+          " were last seen up, or never:")
+    print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<15} NAME")
+    for entity, state, since in rows:
+        print(f"{entity:<16} {state:<15} {_when(since):<15} {names[entity]}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    path = args.config or default_config()
+    try:
+        cfg = parse_config(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    host, port = split_listen(cfg.service.listen)
+    url = f"http://{host}:{port}/api/status"
+    try:
+        doc = httpx.get(url, timeout=5.0).raise_for_status().json()
+    except httpx.HTTPError as exc:
+        print(f"wifimon status: cannot reach the running service at {url} ({exc.__class__.__name__}: {exc}); "
+              "is `wifimon run` running with this config?", file=sys.stderr)
+        print_last_known(cfg)
+        return 1
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return 0
+    sites = doc["sites"]
+    counts: dict[str, int] = {}
+    for s in sites:
+        counts[s["state"]] = counts.get(s["state"], 0) + 1
+    print("sites: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    shown = [s for s in sites if args.all or s["state"] != "up"]
+    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<15} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  LAST POLL       NAME")
+    for s in shown:
+        for i, a in enumerate(s["aps"]):
+            head = (f"{s['id']:<16} {s['state']:<15} {_when(s['since']):<15}" if i == 0 else " " * 48)
+            print(f"{head} {a['id']:<20} {a['state']:<15} {'-' if a['clients'] is None else a['clients']:>7}  {_when(a['last_poll']):<15} "
+                  f"{s['name'] if i == 0 else ''}")
+    if not args.all:
+        print(f"({len(sites) - len(shown)} sites up not shown; --all shows every site)")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the simulated fleet in a child process, then the monitor in this one; Ctrl-C stops both."""
+    import subprocess
+    import time
+
+    from monitor.app import serve
+
+    path = args.config or DEFAULT_CONFIGS[1]
+    try:
+        loaded = load_config(path)
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--config", str(path), "--control", args.control],
+        stdout=subprocess.PIPE, text=True, bufsize=1,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        assert sim.stdout is not None
+        for line in sim.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("simulator: serving") or time.monotonic() > deadline:
+                break
+        if sim.poll() is not None:
+            print(f"wifimon demo: the simulator exited with code {sim.returncode}", file=sys.stderr)
+            return 1
+        host, port = split_listen(loaded.config.service.listen)
+        print(f"wifimon demo: metrics  http://{host}:{port}/metrics", flush=True)
+        print(f"wifimon demo: status   {sys.argv[0]} status {path}", flush=True)
+        print(f"wifimon demo: faults   {sys.argv[0]} simulate --fault <site-or-ap>=down|up|slow|reboot|garbage",
+              flush=True)
+        serve(loaded)
+    finally:
+        if sim.poll() is None:
+            sim.terminate()
+            try:
+                sim.wait(10)
+            except subprocess.TimeoutExpired:
+                sim.kill()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wifimon", description="Monitoring for public Wi-Fi.")
+    parser.add_argument("--log-level", default=os.environ.get("WIFIMON_LOG_LEVEL", "INFO"),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="poll the fleet, serve /metrics, keep history")
+    config_arg(p)
+    p.add_argument("--listen", metavar="HOST:PORT", help="override service.listen (e.g. 0.0.0.0:9810 in a container)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-config", help="validate a config file; print every problem with its location")
+    config_arg(p)
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("status", help="sites and APs: state, since when, clients, last poll")
+    config_arg(p)
+    p.add_argument("--all", action="store_true", help="list every site, not only those not up")
+    p.add_argument("--json", action="store_true", help="print the raw JSON document")
+    p.set_defaults(func=cmd_status)
+
+    from monitor import inventory_import as sites_import
+    from monitor.cli import alerting, maintenance, report
+
+    report.register(sub)
+    maintenance.register(sub)
+    alerting.register(sub)
+
+    p = sub.add_parser("import-sites", help="merge the national free Wi-Fi dataset (CSV) into a config's sites",
+                       description=sites_import.DESCRIPTION)
+    sites_import.add_arguments(p)
+    p.set_defaults(func=sites_import.run)
+
+    from monitor.cli import identify
+
+    identify.register(sub)
+
+    p = sub.add_parser("demo", help="run the simulated fleet and the monitor together (make demo)")
+    config_arg(p)
+    p.add_argument("--control", default="127.0.0.1:9169", help="the simulator's control address")
+    p.set_defaults(func=cmd_demo)
+
+    from monitor.cli import simulate
+
+    simulate.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("apscheduler", "httpx", "httpcore"):  # their per-job / per-request lines drown ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The config's value types, shared by every section: ids, host:port, durations, where a secret lives.
+
+Sections defined elsewhere (``alerting:`` in :mod:`monitor.alerting.settings`, ``report:`` in
+:mod:`monitor.report.settings`) import these, and the model imports those sections: types → sections →
+model, one way.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError("must be 1-64 characters of letters, digits, '.', '_' or '-'")
+    return value
+
+
+Ident = Annotated[str, AfterValidator(_check_id)]
+
+
+def split_listen(address: str) -> tuple[str, int]:
+    """'host:port' → (host, port); ValueError says what is expected."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError("must be host:port (port 0: any free port)")
+    return host, int(port)
+
+
+ListenAddress = Annotated[str, AfterValidator(lambda v: split_listen(v) and v)]
+
+
+class Strict(BaseModel):
+    """A config model: unknown keys fail, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(Strict):
+    """Where a secret lives: ``env: NAME`` or ``file: path`` (relative to the config file)."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Secret:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' or 'file'")
+        return self
+
+
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from '45m', '2h', '1h30m', '1d' or a number of seconds; ValueError says what is accepted."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION_RE.match(value.strip().lower())) and any(m.groups()):
+        d, h, mi, s = (int(g or 0) for g in m.groups())
+        seconds = float(d * 86400 + h * 3600 + mi * 60 + s)
+    else:
+        raise ValueError(f"{value!r} is not a duration: write e.g. 45m, 2h, 1h30m or 1d")
+    if not seconds > 0:
+        raise ValueError("a duration must be longer than 0 seconds")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def dotted(loc: tuple[Any, ...]) -> str:
+    """A key path as the user writes it: ``sites[3].aps[0].address``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"

@@ -1,0 +1,148 @@
+"""Prometheus exposition: a custom collector over the latest snapshot, plus the service's own metrics.
+
+``collect()`` does no I/O: it turns the snapshot the poller last published into metric families.
+A down AP stays in /metrics with ``wifi_ap_up 0``; it never just disappears.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from collectors.types import ErrorKind
+from monitor.domain.vocabulary import ApStatus, SiteStatus
+from monitor.exposition.metric_names import METRICS
+from monitor.exposition.snapshot import Snapshot
+
+_SITE_UP = {SiteStatus.UP: 1.0, SiteStatus.DEGRADED: 1.0, SiteStatus.DOWN: 0.0}
+
+
+def _family(name: str, extra_labels: tuple[str, ...] | None = None) -> GaugeMetricFamily | CounterMetricFamily:
+    spec = METRICS[name]
+    cls = CounterMetricFamily if spec.type == "counter" else GaugeMetricFamily
+    return cls(name, spec.help, labels=list(spec.labels))
+
+
+class FleetCollector(Collector):
+    """Yields the per-AP and per-site metrics of ``current()``, the poller's latest snapshot."""
+
+    def __init__(self, current: Callable[[], Snapshot]):
+        self._current = current
+
+    def describe(self) -> list[Metric]:
+        return []  # families depend on the snapshot; an empty describe keeps registration cheap
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._current()
+        f = {name: _family(name) for name, spec in METRICS.items() if name.startswith("wifi_")}
+        for sv in snap.sites:
+            s = sv.site
+            sid = s.id
+            f["wifi_site_info"].add_metric(
+                [sid, s.name, s.category, s.district, _coord(s.lat), _coord(s.lon), s.kind], 1.0)
+            f["wifi_site_up"].add_metric([sid], _SITE_UP.get(sv.status, math.nan))
+            for st in SiteStatus:
+                f["wifi_site_state"].add_metric([sid, st.value], 1.0 if sv.status == st else 0.0)
+            if sv.since is not None:
+                f["wifi_site_state_since_timestamp_seconds"].add_metric([sid], sv.since)
+            f["wifi_site_in_service"].add_metric([sid], 1.0 if sv.in_service else 0.0)
+            f["wifi_site_clients"].add_metric([sid], float(sum(a.client_total for a in sv.aps)))
+            for st in ApStatus:
+                f["wifi_site_aps"].add_metric([sid, st.value], float(sum(a.status == st for a in sv.aps)))
+            if sv.availability_month_to_date is not None:
+                f["wifi_site_availability_ratio"].add_metric([sid, "month_to_date"], sv.availability_month_to_date)
+            if sv.uplink is not None:
+                u = sv.uplink
+                f["wifi_uplink_up"].add_metric([sid, u.device], 1.0 if u.status == ApStatus.UP else 0.0)
+                if u.probe_duration is not None:
+                    f["wifi_uplink_probe_duration_seconds"].add_metric([sid, u.device], u.probe_duration)
+                if u.lte is not None and u.status == ApStatus.UP:
+                    for name, value in (("wifi_uplink_lte_rsrp_dbm", u.lte.rsrp_dbm),
+                                        ("wifi_uplink_lte_rsrq_db", u.lte.rsrq_db),
+                                        ("wifi_uplink_lte_sinr_db", u.lte.sinr_db)):
+                        if value is not None:
+                            f[name].add_metric([sid, u.device], value)
+            for a in sv.aps:
+                key = [sid, a.ap]
+                f["wifi_ap_up"].add_metric(key, 1.0 if a.status == ApStatus.UP else 0.0)
+                for st in ApStatus:
+                    f["wifi_ap_state"].add_metric(key + [st.value], 1.0 if a.status == st else 0.0)
+                if a.since is not None:
+                    f["wifi_ap_state_since_timestamp_seconds"].add_metric(key, a.since)
+                f["wifi_ap_info"].add_metric(key + [a.profile, a.model, a.address], 1.0)
+                f["wifi_ap_probes"].add_metric(key, float(a.probes))
+                f["wifi_ap_probe_failures"].add_metric(key, float(a.probe_failures))
+                f["wifi_ap_reboots"].add_metric(key, float(a.reboots))
+                if a.probe_duration is not None:
+                    f["wifi_ap_probe_duration_seconds"].add_metric(key, a.probe_duration)
+                if a.last_success_at is not None:
+                    f["wifi_ap_last_success_timestamp_seconds"].add_metric(key, a.last_success_at)
+                if a.status != ApStatus.UP:
+                    continue  # stale device readings would lie; up/state/info above still say what is known
+                if a.uptime_seconds is not None:
+                    f["wifi_ap_uptime_seconds"].add_metric(key, a.uptime_seconds)
+                for c in a.clients:
+                    f["wifi_ap_clients"].add_metric(key + [c.radio, c.ssid, c.level], float(c.count))
+                if a.client_level is not None:
+                    f["wifi_ap_stations"].add_metric(key + [a.client_level], float(a.client_total))
+                if a.rx_bytes is not None:
+                    f["wifi_ap_receive_bytes"].add_metric(key, float(a.rx_bytes))
+                if a.tx_bytes is not None:
+                    f["wifi_ap_transmit_bytes"].add_metric(key, float(a.tx_bytes))
+                if a.cpu_ratio is not None:
+                    f["wifi_ap_cpu_ratio"].add_metric(key, a.cpu_ratio)
+                if a.memory_ratio is not None:
+                    f["wifi_ap_memory_ratio"].add_metric(key, a.memory_ratio)
+                for r in a.radios:
+                    if r.utilisation_ratio is not None:
+                        f["wifi_ap_radio_utilisation_ratio"].add_metric(key + [r.radio], r.utilisation_ratio)
+                    if r.channel is not None:
+                        f["wifi_ap_radio_channel"].add_metric(key + [r.radio], float(r.channel))
+                    if r.noise_dbm is not None:
+                        f["wifi_ap_radio_noise_dbm"].add_metric(key + [r.radio], r.noise_dbm)
+        yield from f.values()
+
+
+def _coord(v: float | None) -> str:
+    return "" if v is None else f"{v:.6f}"
+
+
+class ServiceMetrics:
+    """The service's own instruments, registered on one registry (a fresh one per test)."""
+
+    def __init__(self, registry: CollectorRegistry, version: str):
+        def make(name: str) -> Counter | Gauge | Histogram:
+            spec = METRICS[name]
+            kinds = {"counter": Counter, "gauge": Gauge}
+            if spec.type == "histogram":
+                buckets = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+                return Histogram(name, spec.help, spec.labels, registry=registry, buckets=buckets)
+            return kinds[spec.type](name, spec.help, spec.labels, registry=registry)
+
+        self.round_duration = make("wifimon_round_duration_seconds")
+        self.rounds = make("wifimon_rounds")
+        self.round_overruns = make("wifimon_round_overruns")
+        self.last_round = make("wifimon_last_round_timestamp_seconds")
+        self.snmp_requests = make("wifimon_snmp_requests")
+        self.snmp_errors = make("wifimon_snmp_errors")
+        self.udp_rcvbuf_errors = make("wifimon_udp_receive_buffer_errors")
+        self.store_write = make("wifimon_store_write_seconds")
+        self.store_errors = make("wifimon_store_errors")
+        self.store_queue = make("wifimon_store_queue_depth")
+        self.aps_configured = make("wifimon_aps_configured")
+        self.notifications = make("wifimon_notifications")
+        self.outbox_depth = make("wifimon_outbox_depth")
+        self.traps_received = make("wifimon_traps_received")
+        build = make("wifimon_build_info")
+        build.labels(version).set(1)  # type: ignore[union-attr]
+        for r in ("probe", "metrics"):  # present from the start, so rate() and alerts see zeros
+            self.rounds.labels(r)  # type: ignore[union-attr]
+            self.round_overruns.labels(r)  # type: ignore[union-attr]
+        for op in ("probe", "poll"):
+            self.snmp_requests.labels(op)  # type: ignore[union-attr]
+            for kind in ErrorKind:
+                self.snmp_errors.labels(op, kind.value)  # type: ignore[union-attr]

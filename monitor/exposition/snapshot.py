@@ -1,0 +1,81 @@
+"""An immutable picture of the fleet, rebuilt by the poller and swapped atomically; scrapes only read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collectors.types import ClientCount, LteSignal, RadioStats
+from monitor.domain.clients import device_total
+from monitor.config import Site
+from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
+
+
+@dataclass(frozen=True)
+class ApView:
+    ap: str
+    site: str
+    address: str
+    profile: str
+    model: str
+    status: ApStatus
+    since: float | None
+    reason: Reason | None
+    probe_duration: float | None
+    last_success_at: float | None
+    probes: int
+    probe_failures: int
+    uptime_seconds: float | None = None
+    clients: tuple[ClientCount, ...] = ()
+    rx_bytes: int | None = None  # monotonic totals since the monitor started
+    tx_bytes: int | None = None
+    reboots: int = 0
+    cpu_ratio: float | None = None
+    memory_ratio: float | None = None
+    radios: tuple[RadioStats, ...] = ()
+    last_poll_at: float | None = None
+
+    @property
+    def client_total(self) -> int:
+        """Stations on this AP, counted once: the sum at one level (``monitor.domain.clients.device_total``)."""
+        total = device_total(self.clients)
+        return total[0] if total else 0
+
+    @property
+    def client_level(self) -> str | None:
+        """The level ``client_total`` was summed at; None when the AP reported no counts."""
+        total = device_total(self.clients)
+        return total[1] if total else None
+
+
+@dataclass(frozen=True)
+class UplinkView:
+    device: str
+    status: ApStatus
+    probe_duration: float | None
+    lte: LteSignal | None = None  # where the router's profile reads its modem
+
+
+@dataclass(frozen=True)
+class SiteView:
+    site: Site
+    status: SiteStatus
+    since: float | None
+    reason: Reason | None
+    in_service: bool
+    uplink: UplinkView | None
+    aps: tuple[ApView, ...]
+    availability_month_to_date: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    taken_at: float
+    sites: tuple[SiteView, ...]
+    first_probe_round_done: bool = False
+
+    @property
+    def aps(self) -> tuple[ApView, ...]:
+        return tuple(ap for s in self.sites for ap in s.aps)
+
+
+EMPTY = Snapshot(taken_at=0.0, sites=())
