@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.domain.availability import figures  # noqa: E402
-from monitor.config import AccessPoint, Config, ServiceSettings, Site, Weekly, parse_config  # noqa: E402
+from monitor.config.load import parse_config  # noqa: E402
+from monitor.config.model import AccessPoint, Config, ServiceSettings, Site, Weekly  # noqa: E402
 from monitor.domain.vocabulary import Reason, Scope, Transition  # noqa: E402
 from monitor.report.build import build, gather, month_period, month_to_date, site_timelines  # noqa: E402
 from monitor.report.formats import write_report  # noqa: E402

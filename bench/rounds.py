@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from collectors.profile import Profile  # noqa: E402
 from collectors.snmp import PysnmpClient  # noqa: E402
 from monitor.app import resolve_profiles  # noqa: E402
-from monitor.config import LoadedConfig, load_config  # noqa: E402
+from monitor.config.load import LoadedConfig, load_config  # noqa: E402
 from monitor.exposition.metrics import ServiceMetrics  # noqa: E402
 from monitor.polling.poller import Poller  # noqa: E402
 from tests.ports import free_port  # noqa: E402

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from collectors.profile import Profile  # noqa: E402
 from collectors.types import Target  # noqa: E402
-from monitor.config import load_config  # noqa: E402
+from monitor.config.load import load_config  # noqa: E402
 from simulator.inventory import read_inventory  # noqa: E402
 
 CATEGORIES = ["bus_stop", "park", "market", "tourist_site", "welfare", "rental_yard", "public_office",

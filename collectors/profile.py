@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from collectors.errors import WifimonError
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -286,7 +287,7 @@ _NOT_OIDS = {"level", "uplink", "name_map", "radio_map", "status_map"}
 _OID_LISTS = {"probe"}
 
 
-class ProfileError(ValueError):
+class ProfileError(WifimonError, ValueError):
     """A profile file that does not validate; the message names file and key."""
 
 

@@ -47,6 +47,7 @@ from pysnmp.proto.error import StatusInformation
 from collectors.profile import Profile
 from collectors.poll_mapping import Counter32, Counter64, as_int, as_text, map_tables
 from collectors.table_walk import END, BulkRequest, Oid, TableWalk, format_oid, parse_oid
+from collectors.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.types import (
     Credentials,
     ErrorKind,
@@ -63,24 +64,6 @@ SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 _SCALAR_NAMES = {SYS_DESCR: "sysDescr.0", SYS_OBJECT_ID: "sysObjectID.0", SYS_UPTIME: "sysUpTime.0"}
-
-_AUTH_PROTOCOLS = {
-    "md5": hl_auth.usmHMACMD5AuthProtocol,
-    "sha": hl_auth.usmHMACSHAAuthProtocol,
-    "sha224": hl_auth.usmHMAC128SHA224AuthProtocol,
-    "sha256": hl_auth.usmHMAC192SHA256AuthProtocol,
-    "sha384": hl_auth.usmHMAC256SHA384AuthProtocol,
-    "sha512": hl_auth.usmHMAC384SHA512AuthProtocol,
-}
-# AES-192/256 keys are longer than the auth hash; net-snmp ("AES-192", "AES-256") extends them the
-# Blumenthal way (draft-blumenthal-aes-usm-04), Cisco the Reeder way. We follow net-snmp, which is
-# what Linux-based APs run.
-_PRIV_PROTOCOLS = {
-    "des": hl_auth.usmDESPrivProtocol,
-    "aes": hl_auth.usmAesCfb128Protocol,
-    "aes192": hl_auth.usmAesBlumenthalCfb192Protocol,
-    "aes256": hl_auth.usmAesBlumenthalCfb256Protocol,
-}
 
 # USM and VACM refusals: the agent is there, our credentials are not accepted.
 _AUTH_INDICATIONS: tuple[type, ...] = (
@@ -217,8 +200,8 @@ def _auth_data(creds: Credentials) -> hl_auth.CommunityData | hl_auth.UsmUserDat
             creds.user,
             authKey=creds.auth_key if creds.auth_protocol else None,
             privKey=creds.priv_key if creds.priv_protocol else None,
-            authProtocol=_AUTH_PROTOCOLS[creds.auth_protocol] if creds.auth_protocol else None,
-            privProtocol=_PRIV_PROTOCOLS[creds.priv_protocol] if creds.priv_protocol else None,
+            authProtocol=AUTH_PROTOCOLS[creds.auth_protocol] if creds.auth_protocol else None,
+            privProtocol=PRIV_PROTOCOLS[creds.priv_protocol] if creds.priv_protocol else None,
         )
     except (KeyError, PySnmpError) as exc:
         # pysnmp's message names the problem (e.g. short key) but never the key itself.

@@ -51,26 +51,12 @@ from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
 from collectors.profile import Profile, TrapSpec
 from collectors.types import Credentials, V2cCredentials, V3Credentials
+from collectors.errors import WifimonError
+from collectors.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 
 log = logging.getLogger(__name__)
 
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"  # SNMPv2-MIB::snmpTrapOID.0: which notification this is
-
-_AUTH = {
-    "md5": engine_config.USM_AUTH_HMAC96_MD5,
-    "sha": engine_config.USM_AUTH_HMAC96_SHA,
-    "sha224": engine_config.USM_AUTH_HMAC128_SHA224,
-    "sha256": engine_config.USM_AUTH_HMAC192_SHA256,
-    "sha384": engine_config.USM_AUTH_HMAC256_SHA384,
-    "sha512": engine_config.USM_AUTH_HMAC384_SHA512,
-}
-# Same choice as collectors.snmp: AES-192/256 keys extended the Blumenthal way, as net-snmp does.
-_PRIV = {
-    "des": engine_config.USM_PRIV_CBC56_DES,
-    "aes": engine_config.USM_PRIV_CFB128_AES,
-    "aes192": engine_config.USM_PRIV_CFB192_AES_BLUMENTHAL,
-    "aes256": engine_config.USM_PRIV_CFB256_AES_BLUMENTHAL,
-}
 
 _BAD_AUTH_COUNTERS = (
     ("__SNMPv2-MIB", "snmpInBadCommunityNames"),
@@ -125,7 +111,7 @@ class DroppedTrap:
     detail: str
 
 
-class TrapReceiverError(Exception):
+class TrapReceiverError(WifimonError):
     """The receiver cannot start: the address cannot be bound, or credentials are unusable."""
 
 
@@ -160,8 +146,8 @@ class _V3User:
             raise TrapReceiverError(f"credentials {name!r}: v3 privacy needs authentication")
         if bool(creds.auth_protocol) != bool(creds.auth_key) or bool(creds.priv_protocol) != bool(creds.priv_key):
             raise TrapReceiverError(f"credentials {name!r}: a v3 protocol without its key (or a key without protocol)")
-        auth = _AUTH[creds.auth_protocol] if creds.auth_protocol else engine_config.USM_AUTH_NONE
-        priv = _PRIV[creds.priv_protocol] if creds.priv_protocol else engine_config.USM_PRIV_NONE
+        auth = AUTH_PROTOCOLS[creds.auth_protocol] if creds.auth_protocol else engine_config.USM_AUTH_NONE
+        priv = PRIV_PROTOCOLS[creds.priv_protocol] if creds.priv_protocol else engine_config.USM_PRIV_NONE
         try:
             auth_master = (engine_config.AUTH_SERVICES[auth].hash_passphrase(creds.auth_key.encode())
                            if creds.auth_key else None)

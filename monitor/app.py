@@ -21,7 +21,8 @@ from prometheus_client import CollectorRegistry
 
 from collectors.profile import Profile, ProfileError, load_profiles
 from monitor.alerting.service import Alerting
-from monitor.config import ConfigError, LoadedConfig, split_listen
+from monitor.config.load import ConfigError, LoadedConfig
+from monitor.config.types import split_listen
 from monitor.domain.vocabulary import Event, Transition
 from monitor.exposition.http import HttpServer
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows

@@ -13,7 +13,7 @@ from typing import Any
 
 from collectors.types import ClientCount
 from monitor.alerting.settings import AlertingSettings
-from monitor.config import AccessPoint, Device, Site
+from monitor.config.model import AccessPoint, Device, Site
 from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
 from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
 

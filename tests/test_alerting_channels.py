@@ -17,7 +17,7 @@ from monitor.alerting.channels.webhook import WebhookChannel
 from monitor.alerting.model import Alert, Notification, Rule
 from monitor.alerting.payload import SCHEMA, build
 from monitor.alerting.settings import AlertingSettings
-from monitor.config import ConfigError
+from monitor.config.load import ConfigError
 from tests.alerting_helpers import T0, Receiver
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, parse_config
+from monitor.config.load import ConfigError, parse_config
 
 
 def parse(tmp_path: Path, text: str):

@@ -20,7 +20,7 @@ from monitor.domain.availability import (
     total,
 )
 from monitor.domain.service_calendar import in_service
-from monitor.config import AccessPoint, Site, Weekly
+from monitor.config.model import AccessPoint, Site, Weekly
 from monitor.domain.service_calendar import service_intervals
 
 SEOUL = ZoneInfo("Asia/Seoul")

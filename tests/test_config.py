@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config, parse_config
+from monitor.config.load import ConfigError, load_config, parse_config
 
 GOOD = """\
 service:

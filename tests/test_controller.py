@@ -19,7 +19,8 @@ from collectors.profile import load_profiles
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, ControllerAp, V2cCredentials
 from monitor.domain.clients import device_total
-from monitor.config import Config, ConfigError, LoadedConfig, parse_config
+from monitor.config.load import ConfigError, LoadedConfig, parse_config
+from monitor.config.model import Config
 from monitor.polling.controller import ExpectedAp, find_row, verdicts
 from monitor.domain.vocabulary import ApStatus, Reason
 from monitor.exposition.metrics import ServiceMetrics

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from collectors.types import V2cCredentials
-from monitor.config import LoadedConfig, load_config
+from monitor.config.load import LoadedConfig, load_config
 from monitor.inventory_import import parse_sites
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, strategies as st
 
-from monitor.config import AccessPoint, Site
+from monitor.config.model import AccessPoint, Site
 from monitor.domain.availability import normalise as merge
 from monitor.domain.maintenance import applies, covered, in_maintenance, occurrences
 from monitor.store import MaintenanceWindow

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.cli.maintenance import register
-from monitor.config import ConfigError, parse_config
+from monitor.config.load import ConfigError, parse_config
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows, next_occurrence
 from monitor.store import Store
 from tests.e2e import small_city

@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from collectors.types import ClientCount, LteSignal, RadioStats
-from monitor.config import AccessPoint, Site
+from monitor.config.model import AccessPoint, Site
 from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView

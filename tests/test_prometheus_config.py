@@ -233,7 +233,7 @@ def test_wifimon_side_of_the_alertmanager_config_validates(tmp_path):
 
     import yaml
 
-    from monitor.config import parse_config
+    from monitor.config.load import parse_config
 
     root = Path(__file__).resolve().parents[1]
     demo = yaml.safe_load((root / "config/demo/wifimon.yaml").read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from monitor.config import AccessPoint, Config, ServiceSettings, Site, Weekly
+from monitor.config.model import AccessPoint, Config, ServiceSettings, Site, Weekly
 from monitor.domain.vocabulary import Reason, Scope, Transition
 from monitor.report.build import build, gather, make_report, month_period, month_to_date
 from monitor.report.formats import file_stem, write_report
@@ -524,7 +524,7 @@ def test_gather_then_build_is_pure(golden):
 def test_report_downtime_matches_the_injected_fault_schedule(tmp_path):
     import time as clock
 
-    from monitor.config import parse_config
+    from monitor.config.load import parse_config
     from monitor.report.build import current_month
     from monitor.cli.simulate import send_fault
     from tests.e2e import Monitor, sample, simulator, small_city, wait_until

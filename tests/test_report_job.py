@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from monitor.config import ConfigError, load_config, parse_config
+from monitor.config.load import ConfigError, load_config, parse_config
 from monitor.domain.vocabulary import Reason, Scope, Transition
 from monitor.report.formats.labels import TEXT
 from monitor.report.job import ReportJob, build_report_job, due_month, receipt

@@ -16,7 +16,8 @@ from typing import get_args
 import pytest
 import yaml
 
-from monitor.config import Category, Config, Site, load_config
+from monitor.config.load import load_config
+from monitor.config.model import Category, Config, Site
 from monitor.cli.main import main as cli_main
 from monitor.inventory_import import (
     ImportFailure,

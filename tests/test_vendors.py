@@ -26,7 +26,8 @@ from collectors.profile import Profile, identify
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, ErrorKind, PollResult, Target, V2cCredentials
 from monitor.domain.clients import device_total
-from monitor.config import Config, LoadedConfig
+from monitor.config.load import LoadedConfig
+from monitor.config.model import Config
 from monitor.domain.vocabulary import ApStatus
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.polling.poller import Poller

@@ -18,7 +18,7 @@ from monitor.alerting.ack import ack_endpoint
 from monitor.alerting.alerter import Alerter, AlertingSink
 from monitor.alerting.channels import build_channels
 from monitor.alerting.delivery import Delivery
-from monitor.config import LoadedConfig, read_secret
+from monitor.config.load import LoadedConfig, read_secret
 from monitor.exposition.http import PostHandler
 from monitor.exposition.metrics import ServiceMetrics
 from monitor.polling.poller import Sink

@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from monitor.config import Config, ConfigError, parse_config
+from monitor.config.load import ConfigError, parse_config
+from monitor.config.model import Config
 
 EXAMPLES = """\
 examples:

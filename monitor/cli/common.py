@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from collectors.errors import WifimonError
+
 DEFAULT_CONFIGS = (Path("config/wifimon.yaml"), Path("config/demo/wifimon.yaml"))
 
 
@@ -23,3 +25,7 @@ def default_config() -> Path:
 def config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="?", type=Path, default=None,
                    help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
+
+
+class UsageError(WifimonError):
+    """A problem with a command's arguments or the config it names; printed as it is, exit code 1."""

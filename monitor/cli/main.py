@@ -14,10 +14,12 @@ from pathlib import Path
 
 import httpx
 
+from collectors.errors import WifimonError
 from monitor.cli.common import DEFAULT_CONFIGS, config_arg, default_config
-from monitor.config import (
-    Config, ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config, split_listen,
-)
+from monitor.logs import configure
+from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
+from monitor.config.model import Config, ServiceSettings
+from monitor.config.types import split_listen
 
 log = logging.getLogger("monitor.cli.main")
 
@@ -175,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wifimon", description="Monitoring for public Wi-Fi.")
     parser.add_argument("--log-level", default=os.environ.get("WIFIMON_LOG_LEVEL", "INFO"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default=os.environ.get("WIFIMON_LOG_FORMAT", "logfmt"),
+                        choices=["logfmt", "json"], help="logfmt (key=value, quoted when needed) or JSON lines")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="poll the fleet, serve /metrics, keep history")
@@ -221,12 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("apscheduler", "httpx", "httpcore"):  # their per-job / per-request lines drown ours
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure(args.log_level, args.log_format)
     func: Callable[[argparse.Namespace], int] = args.func
-    return func(args)
+    try:
+        return func(args)
+    except WifimonError as exc:  # every refusal wifimon knows how to explain (collectors/errors.py draws the tree)
+        print(f"wifimon {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

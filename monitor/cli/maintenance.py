@@ -20,7 +20,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from monitor.config import Category, Config, ConfigError, MaintenanceEntry, parse_config, parse_duration
+from monitor.cli.common import UsageError
+from monitor.config.load import ConfigError, parse_config
+from monitor.config.model import Category, Config, MaintenanceEntry
+from monitor.config.types import parse_duration
 
 if TYPE_CHECKING:
     from monitor.store import Store
@@ -101,10 +104,6 @@ def _config_option(p: argparse.ArgumentParser) -> None:
                    help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
 
 
-class _UserError(Exception):
-    """A problem with the arguments or the config; printed as it is, exit code 1."""
-
-
 def _load(args: argparse.Namespace) -> tuple[Path, Config]:
     from monitor.cli.common import default_config
 
@@ -112,7 +111,7 @@ def _load(args: argparse.Namespace) -> tuple[Path, Config]:
     try:
         return path, parse_config(path)
     except ConfigError as exc:
-        raise _UserError("\n".join(exc.problems)) from None
+        raise UsageError("\n".join(exc.problems)) from None
 
 
 def _store(config: Config) -> Store:
@@ -129,7 +128,7 @@ def _run(name: str, body: Callable[[argparse.Namespace], int], args: argparse.Na
 
     try:
         return body(args)
-    except (_UserError, StoreError) as exc:
+    except (UsageError, StoreError) as exc:
         print(f"wifimon maintenance {name}: {exc}", file=sys.stderr)
     return 1
 
@@ -139,16 +138,16 @@ def _run(name: str, body: Callable[[argparse.Namespace], int], args: argparse.Na
 
 def _check_scope(config: Config, path: Path, args: argparse.Namespace) -> None:
     if args.site is not None and args.site not in {s.id for s in config.sites}:
-        raise _UserError(f"--site {args.site!r}: no such site in {path}")
+        raise UsageError(f"--site {args.site!r}: no such site in {path}")
     if args.ap is not None:
         devices = {d.id for s in config.sites for d in (*s.aps, *((s.uplink,) if s.uplink else ()))}
         if args.ap not in devices:
-            raise _UserError(f"--ap {args.ap!r}: no such AP or uplink device in {path}")
+            raise UsageError(f"--ap {args.ap!r}: no such AP or uplink device in {path}")
     if args.district is not None:
         districts = sorted({s.district for s in config.sites if s.district})
         if args.district not in districts:
             shown = ", ".join(districts[:15]) + (", …" if len(districts) > 15 else "")
-            raise _UserError(f"--district {args.district!r}: no site of {path} is in it"
+            raise UsageError(f"--district {args.district!r}: no site of {path} is in it"
                              f" (districts: {shown or 'none set'})")
 
 
@@ -173,7 +172,7 @@ def _entry(args: argparse.Namespace, tz: str) -> MaintenanceEntry:
             for field, flag in _FLAGS.items():
                 msg = msg.replace(f"'{field}'", flag)
             messages.append(msg)
-        raise _UserError("; ".join(messages)) from None
+        raise UsageError("; ".join(messages)) from None
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -188,7 +187,7 @@ def _add(args: argparse.Namespace) -> int:
     tz = config.service.timezone
     window = to_window(_entry(args, tz), tz, created_by=(args.by or _login())[:128])
     if window.recurrence is None and window.ends_at <= time.time():
-        raise _UserError(f"--start/--end: the window ended in the past ({_fmt(window.ends_at, tz)} {tz})")
+        raise UsageError(f"--start/--end: the window ended in the past ({_fmt(window.ends_at, tz)} {tz})")
     store = _store(config)
     try:
         saved = store.add_maintenance(window, time.time())
@@ -260,7 +259,7 @@ def _remove(args: argparse.Namespace) -> int:
     store = _store(config)
     try:
         if not store.delete_maintenance(args.id):
-            raise _UserError(f"no maintenance window with id {args.id} in {store.display_url}"
+            raise UsageError(f"no maintenance window with id {args.id} in {store.display_url}"
                              " ('wifimon maintenance list' shows the ids)")
     finally:
         store.close()

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.config import ConfigError, parse_config
+from monitor.config.load import ConfigError, parse_config
 from monitor.report.build import make_report, month_period, previous_month
 from monitor.report.formats import FORMATS, write_report
 from monitor.report.formats.tables import hms

@@ -10,11 +10,12 @@ import sys
 from typing import Any
 
 import httpx
+from collectors.errors import WifimonError
 
 DEFAULT_CONTROL = "127.0.0.1:9169"
 
 
-class ControlError(RuntimeError):
+class ControlError(WifimonError):
     """The simulator is not reachable, or refused the request; the message names the control address."""
 
 

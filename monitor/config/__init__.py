@@ -3,32 +3,12 @@
 Secrets (SNMP communities, v3 keys) never sit in the YAML: they come from an environment variable or a
 file, and the models keep only where they live, so they never print.
 
-- :mod:`~monitor.config.types`: value types shared by every section (ids, host:port, durations, secrets);
-- :mod:`~monitor.config.model`: the sections and the whole :class:`Config`;
-- :mod:`~monitor.config.checks`: checks across keys (unique ids, references that exist, timing);
-- :mod:`~monitor.config.load`: YAML → located errors → :class:`LoadedConfig` with its secrets read.
+Import from the module that defines a name (this package re-exports nothing, so that the sections defined
+elsewhere can import the value types without loading the whole model):
+
+- :mod:`monitor.config.types`: value types shared by every section (ids, host:port, durations, secrets);
+- :mod:`monitor.config.model`: the sections and the whole ``Config``; ``alerting:`` and ``report:`` are in
+  :mod:`monitor.alerting.settings` and :mod:`monitor.report.settings`, which import only the types;
+- :mod:`monitor.config.checks`: checks across keys (unique ids, references that exist, timing);
+- :mod:`monitor.config.load`: YAML → located errors → ``LoadedConfig`` with its secrets read.
 """
-
-from monitor.config.load import ConfigError, LoadedConfig, build_credentials, load_config, parse_config, read_secret
-from monitor.config.model import (
-    AccessPoint,
-    Category,
-    Config,
-    CredentialSpec,
-    Device,
-    FlappingPolicy,
-    MaintenanceEntry,
-    ServiceSettings,
-    Site,
-    SnmpSettings,
-    TrapSettings,
-    Weekly,
-)
-from monitor.config.types import Duration, Ident, ListenAddress, Secret, parse_duration, split_listen
-
-__all__ = [
-    "AccessPoint", "Category", "Config", "ConfigError", "CredentialSpec", "Device", "Duration", "FlappingPolicy",
-    "Ident", "ListenAddress", "LoadedConfig", "MaintenanceEntry", "Secret", "ServiceSettings", "Site",
-    "SnmpSettings", "TrapSettings", "Weekly", "build_credentials", "load_config", "parse_config", "parse_duration",
-    "read_secret", "split_listen",
-]

@@ -14,8 +14,9 @@ from collectors.types import Credentials, Target, V2cCredentials, V3Credentials
 from monitor.config.checks import cross_check, timing_problems
 from monitor.config.model import Config, Device, Site
 from monitor.config.types import Secret, dotted
+from collectors.errors import WifimonError
 
-class ConfigError(Exception):
+class ConfigError(WifimonError):
     """Configuration that cannot be used. ``problems`` lists every error, each with its location."""
 
     def __init__(self, problems: list[str]):

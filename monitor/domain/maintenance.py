@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from monitor.domain.availability import Interval, normalise
-from monitor.config import Site
+from monitor.config.model import Site
 from monitor.domain.records import MaintenanceWindow
 
 def applies(window: MaintenanceWindow, site: Site, ap: str | None = None) -> bool:

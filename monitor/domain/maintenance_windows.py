@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from monitor.config import Config, MaintenanceEntry, Site
+from monitor.config.model import Config, MaintenanceEntry, Site
 from monitor.domain.maintenance import in_maintenance, occurrences
 from monitor.domain.records import MaintenanceWindow
 

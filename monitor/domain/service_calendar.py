@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.domain.availability import Interval, normalise
-from monitor.config import Site
+from monitor.config.model import Site
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from collectors.types import ClientCount, LteSignal, RadioStats
 from monitor.domain.clients import device_total
-from monitor.config import Site
+from monitor.config.model import Site
 from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
 
 

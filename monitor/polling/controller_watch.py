@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from collectors.identify import identify_device
 from collectors.profile import Profile
 from collectors.types import ErrorKind, SnmpClient, Target
-from monitor.config import Device, LoadedConfig
+from monitor.config.load import LoadedConfig
+from monitor.config.model import Device
 from monitor.polling.controller import ExpectedAp, Verdict, verdicts
 from monitor.domain.vocabulary import Reason, Scope
 from monitor.polling.entry import Entry

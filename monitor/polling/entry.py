@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collectors.types import Target
-from monitor.config import Device, Site
+from monitor.config.model import Device, Site
 from monitor.domain.vocabulary import Scope
 
 

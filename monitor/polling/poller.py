@@ -26,7 +26,8 @@ from collectors.profile import Profile, identify
 from collectors.types import ErrorKind, PollResult, ProbeResult, SnmpClient
 from monitor.domain.service_calendar import in_service
 from monitor.domain.clients import device_total
-from monitor.config import LoadedConfig, Site
+from monitor.config.load import LoadedConfig
+from monitor.config.model import Site
 from monitor.polling.controller_watch import ControllerWatch, Seen, Sighting
 from monitor.domain.vocabulary import ApStatus, Event, Reason, Scope, SiteStatus, Transition
 from monitor.polling.entry import Entry

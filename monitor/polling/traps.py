@@ -17,7 +17,9 @@ from typing import Any
 
 from collectors.profile import Profile
 from collectors.traps import DropReason, DroppedTrap, TrapEvent, TrapReceiver, TrapReceiverError, trap_catalog
-from monitor.config import ConfigError, Device, LoadedConfig, split_listen
+from monitor.config.load import ConfigError, LoadedConfig
+from monitor.config.model import Device
+from monitor.config.types import split_listen
 from monitor.exposition.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from monitor.domain.availability import Figures, Interval, Timeline, figures, no_evidence, split, timeline, total
-from monitor.config import AccessPoint, Config, LoadedConfig, Site
+from monitor.config.load import LoadedConfig
+from monitor.config.model import AccessPoint, Config, Site
 from monitor.domain.vocabulary import Scope
 from monitor.domain.maintenance import applies, covered, occurrences
 from monitor.domain.service_calendar import service_intervals
@@ -386,7 +387,7 @@ def build(config: Config, history: History, period: Period, generated_at: float,
 def _category_order(category: str) -> tuple[int, str]:
     from typing import get_args
 
-    from monitor.config import Category
+    from monitor.config.model import Category
 
     order = get_args(Category)
     return (order.index(category) if category in order else len(order), category)

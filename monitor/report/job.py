@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo
 from monitor.alerting.channels import ChannelError, email_channel
 from monitor.alerting.channels.email import Attachment, EmailChannel
 from monitor.alerting.settings import EmailChannel as EmailChannelSettings
-from monitor.config import ConfigError, Config, LoadedConfig
+from monitor.config.load import ConfigError, LoadedConfig
+from monitor.config.model import Config
 from monitor.report.build import Report, make_report, previous_month
 from monitor.report.formats import month_stem, write_report
 from monitor.report.formats.pdf_writer import FontMissing

@@ -102,7 +102,7 @@ class ReportSettings(_Strict):
 def email_channel_problems(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """``report.email.channel`` must name an entry of ``alerting.channels`` whose type is ``email``.
 
-    Runs on the raw data (see :func:`monitor.config.cross_check`) so that the problem is located and
+    Runs on the raw data (see :func:`monitor.config.checks.cross_check`) so that the problem is located and
     reported together with every other one.
     """
     report = data.get("report")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collectors.errors import WifimonError
 
-class StoreError(Exception):
+
+class StoreError(WifimonError):
     """The database failed: unreachable, refused, timed out, or rejected a statement.
 
     ``url`` is the database with its password masked, ``action`` what the store was doing, ``detail``

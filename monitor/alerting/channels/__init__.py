@@ -11,7 +11,8 @@ from monitor.alerting.channels.email import EmailChannel
 from monitor.alerting.channels.slack import SlackChannel
 from monitor.alerting.channels.telegram import TelegramChannel
 from monitor.alerting.channels.webhook import WebhookChannel
-from monitor.config import ConfigError, Secret, read_secret
+from monitor.config.load import ConfigError, read_secret
+from monitor.config.types import Secret
 
 __all__ = ["Channel", "ChannelError", "build_channels", "email_channel"]
 

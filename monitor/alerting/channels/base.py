@@ -12,9 +12,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+from collectors.errors import WifimonError
 
 
-class ChannelError(Exception):
+class ChannelError(WifimonError):
     """One delivery attempt failed. ``retry_after`` (seconds) when the peer asked for a pause."""
 
     def __init__(self, channel: str, target: str, detail: str, retry_after: float | None = None) -> None:
