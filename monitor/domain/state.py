@@ -79,7 +79,7 @@ def observe(track: DeviceTrack, ok: bool, at: float, policy: Policy, error: str 
     first = track.first_failure_at if track.failures else at
     track = replace(track, failures=failures, first_failure_at=first, detail=detail)
     if (track.mode == "active" and track.status != ApStatus.DOWN and failures >= policy.confirm_failures):
-        reason = Reason(error) if error in Reason._value2member_map_ else Reason.SNMP_ERROR
+        reason = Reason(error) if error is not None and error in Reason._value2member_map_ else Reason.SNMP_ERROR
         assert first is not None
         return _moved(track, ApStatus.DOWN, first, reason, detail, policy)
     return track, [], []

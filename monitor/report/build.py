@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from monitor.domain.availability import Figures, Interval, Timeline, figures, no_evidence, split, timeline, total
@@ -393,7 +393,8 @@ def _category_order(category: str) -> tuple[int, str]:
     return (order.index(category) if category in order else len(order), category)
 
 
-def _groups(sites: list[SiteResult], key, target: float, order) -> tuple[GroupResult, ...]:
+def _groups(sites: list[SiteResult], key: Callable[[Site], str], target: float,
+            order: Callable[[str], Any]) -> tuple[GroupResult, ...]:
     groups: dict[str, list[SiteResult]] = defaultdict(list)
     for s in sites:
         groups[key(s.site)].append(s)

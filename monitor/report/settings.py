@@ -18,7 +18,7 @@ manage; whether ``email.channel`` names an e-mail channel is checked across sect
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,10 +50,10 @@ class ReportSchedule(_Strict):
         return v.strip()
 
     @property
-    def at(self) -> time:
+    def at(self) -> dt_time:
         """The time of day as a :class:`datetime.time` (no zone: it is local to ``service.timezone``)."""
         hour, minute = self.time.split(":")
-        return time(int(hour), int(minute))
+        return dt_time(int(hour), int(minute))
 
 
 class ReportEmail(_Strict):

@@ -33,7 +33,7 @@ class EventsMixin:
             seen: set[tuple[str, str, datetime, str]] = set()
             for chunk in chunks(entities):
                 seen.update(
-                    tuple(r)
+                    (r[0], r[1], r[2], r[3])
                     for r in s.execute(
                         select(EventRow.kind, EventRow.entity, EventRow.at, EventRow.detail).where(
                             EventRow.entity.in_(chunk), EventRow.at >= lo, EventRow.at <= hi

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import case, select
+from sqlalchemy import Table, case, select
 from sqlalchemy.orm import Session
 
 from monitor.store.schema import UsageFlushRow, UsageHourlyRow
@@ -39,12 +40,11 @@ class UsageMixin:
             raise ValueError(f"usage flush_id must be 1..64 characters, got {flush_id!r}")
         if not merged:
             return 0
-        if self._dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        table = UsageHourlyRow.__table__
-        stmt = insert(table)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        table = cast(Table, UsageHourlyRow.__table__)
+        # Both dialects' INSERT … ON CONFLICT take the same arguments; their classes differ, hence Any.
+        stmt: Any = (postgresql.insert if self._dialect == "postgresql" else sqlite.insert)(table)
         new = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.ap, table.c.hour],

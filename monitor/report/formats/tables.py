@@ -374,7 +374,7 @@ def _maintenance(r: Report, lang: Lang) -> Table:
     )
     rows = tuple(
         (m.window_id, scopes.get(m.scope_kind, m.scope_kind),
-         cat.get(m.scope_value, m.scope_value) if m.scope_kind == "category" else (m.scope_value or ""),
+         cat.get(m.scope_value or "", m.scope_value or "") if m.scope_kind == "category" else (m.scope_value or ""),
          m.start, m.end, seconds(m.end - m.start), rec.get(m.recurrence, m.recurrence or ""), m.sites,
          m.created_by, m.comment)
         for m in r.maintenance
