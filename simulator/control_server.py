@@ -1,4 +1,4 @@
-"""The fleet's control API: a tiny HTTP/1.1 server on asyncio streams (one request per connection).
+"""The fleet's control API, served by aiohttp (the same HTTP library as the monitor's own face).
 
 ``POST /faults``  body ``{"target": "<site-or-device-id>", "fault": "down|up|slow[:S]|reboot|garbage|loss[:P]"}``
                   → 200 ``{"target", "fault", "affected": [device ids]}``; 404 unknown id; 400 bad fault or body
@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from http import HTTPStatus
 from typing import Any, Protocol
+
+from aiohttp import web
 
 from simulator.faults import Fault, FaultError, UnknownTarget, parse_fault
 
@@ -28,50 +28,40 @@ class Fleet(Protocol):
 
 log = logging.getLogger(__name__)
 
-READ_TIMEOUT = 5.0  # seconds for a client to send its whole request
-WRITE_TIMEOUT = 5.0
 MAX_BODY = 64 * 1024
 
 
-async def start_control(fleet: Fleet, host: str, port: int) -> asyncio.Server:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await _serve_one(fleet, reader, writer)
-        except (ConnectionError, TimeoutError, asyncio.IncompleteReadError) as exc:
-            log.debug("control_connection_failed peer=%s error=%r", writer.get_extra_info("peername"), exc)
-        finally:
-            writer.close()
+class ControlServer:
+    """The running control API: where it listens, and how to stop it."""
 
-    return await asyncio.start_server(handle, host, port)
+    def __init__(self, runner: web.AppRunner, address: tuple[str, int]) -> None:
+        self._runner = runner
+        self.address = address
+
+    async def close(self) -> None:
+        await self._runner.cleanup()
 
 
-async def _serve_one(fleet: Fleet, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    async with asyncio.timeout(READ_TIMEOUT):
-        request_line = (await reader.readline()).decode("latin-1").strip()
-        headers: dict[str, str] = {}
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        parts = request_line.split(" ")
-        length_text = headers.get("content-length", "0")
-        if len(parts) != 3 or not length_text.isdigit():
-            status, payload = 400, {"error": f"malformed HTTP request {request_line[:80]!r}"}
-        elif int(length_text) > MAX_BODY:
-            status, payload = 413, {"error": f"body larger than {MAX_BODY} bytes"}
-        else:
-            body = await reader.readexactly(int(length_text))
-            status, payload = route(fleet, parts[0], parts[1].split("?", 1)[0], body)
-    data = json.dumps(payload).encode("utf-8")
-    head = (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
-    )
-    writer.write(head.encode("latin-1") + data)
-    async with asyncio.timeout(WRITE_TIMEOUT):
-        await writer.drain()
+async def start_control(fleet: Fleet, host: str, port: int) -> ControlServer:
+    """Serve the control API on host:port (0: any free port); OSError when it cannot bind."""
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read() if request.method == "POST" else b""
+        status, payload = route(fleet, request.method, request.path, body)
+        return web.json_response(payload, status=status)
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0]  # the port the kernel chose when asked for 0
+    return ControlServer(runner, (bound[0], bound[1]))
 
 
 def route(fleet: Fleet, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:

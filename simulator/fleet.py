@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from simulator.agent import Agent
-from simulator.control_server import start_control
+from simulator.control_server import ControlServer, start_control
 from simulator.daily import utc_offset
 from simulator.device import DeviceModel
 from simulator.faults import Fault, UnknownTarget, parse_fault
@@ -38,7 +38,7 @@ class Fleet:
         for agent in agents.values():
             self._sites.setdefault(agent.spec.site, []).append(agent.spec.id)
         self._endpoints: dict[str, tuple[str, int]] = {}
-        self._control: asyncio.Server | None = None
+        self._control: ControlServer | None = None
         self.control_address: str | None = None  # host:port, once the control server listens
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ class Fleet:
             except (OSError, ValueError) as exc:
                 await fleet.close()
                 raise FleetError(f"control server at {control}: {getattr(exc, 'strerror', None) or exc}") from None
-            bound = fleet._control.sockets[0].getsockname()
+            bound = fleet._control.address
             fleet.control_address = f"{bound[0]}:{bound[1]}"
         log.info("fleet_started agents=%d control=%s", len(agents), fleet.control_address)
         return fleet
@@ -104,8 +104,7 @@ class Fleet:
 
     async def close(self) -> None:
         if self._control is not None:
-            self._control.close()
-            await self._control.wait_closed()
+            await self._control.close()
             self._control = None
         for agent in self._agents.values():
             agent.close()
