@@ -25,6 +25,7 @@ from monitor.config.load import ConfigError, LoadedConfig
 from monitor.config.types import split_listen
 from monitor.domain.vocabulary import Event, Transition
 from monitor.exposition.http import HttpServer
+from monitor.exposition.web_config import web_config_of
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.polling.poller import Poller
@@ -156,7 +157,8 @@ class Service:
                 return False, f"store unreachable: {exc}"
             return True, "ready"
 
-        http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes())
+        http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes(),
+                          web_config=web_config_of(self.loaded))
         host, port = split_listen(self.cfg.listen)
         try:
             bound = await http.start(host, port)
@@ -167,7 +169,7 @@ class Service:
             await asyncio.to_thread(writer.close, 5.0)
             raise ConfigError([f"{self.loaded.path}: service.listen: cannot listen on {host}:{port}: "
                                f"{exc.strerror or exc}"]) from None
-        self.metrics_url = f"http://{host}:{bound}/metrics"
+        self.metrics_url = f"{http.scheme}://{host}:{bound}/metrics"
 
         scheduler = AsyncIOScheduler()
         scheduler.add_listener(self._on_missed, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)

@@ -172,7 +172,8 @@ class Prometheus:
 
 
 def _config(
-    targets: Sequence[str], job: str, rule_files: Sequence[Path], scrape_interval: str, evaluation_interval: str
+    targets: Sequence[str], job: str, rule_files: Sequence[Path], scrape_interval: str, evaluation_interval: str,
+    scrape_options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
         "global": {
@@ -184,7 +185,8 @@ def _config(
         "scrape_configs": [],
     }
     if targets:
-        config["scrape_configs"].append({"job_name": job, "static_configs": [{"targets": list(targets)}]})
+        config["scrape_configs"].append({"job_name": job, "static_configs": [{"targets": list(targets)}],
+                                         **(scrape_options or {})})
     return config
 
 
@@ -197,6 +199,7 @@ def running_prometheus(
     scrape_interval: str = "1s",
     evaluation_interval: str = "1s",
     startup_timeout: float = 30.0,
+    scrape_options: Mapping[str, Any] | None = None,
 ) -> Iterator[Prometheus]:
     """Start Prometheus scraping `targets` (host:port, loopback only) as job `job`; stop and clean up after.
 
@@ -212,7 +215,7 @@ def running_prometheus(
             raise ValueError(f"scrape target {address!r} is not on loopback")
     workdir = Path(tempfile.mkdtemp(prefix="wifimon-prom-"))
     config_path = workdir / "prometheus.yml"
-    config_path.write_text(yaml.safe_dump(_config(targets, job, rule_files, scrape_interval, evaluation_interval)))
+    config_path.write_text(yaml.safe_dump(_config(targets, job, rule_files, scrape_interval, evaluation_interval, scrape_options)))
     prom: Prometheus | None = None
     try:
         # A port picked free can be taken before Prometheus binds it: try a few.

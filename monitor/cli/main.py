@@ -25,11 +25,13 @@ log = logging.getLogger("monitor.cli.main")
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     from monitor.app import resolve_profiles
+    from monitor.exposition.web_config import web_config_of
 
     path = args.config or default_config()
     try:
         loaded = load_config(path)
         resolve_profiles(loaded)
+        web_config_of(loaded)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -47,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     path = args.config or default_config()
     try:
-        loaded = with_listen(load_config(path), args.listen)
+        loaded = with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
         serve(loaded)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -59,11 +61,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def with_listen(loaded: LoadedConfig, listen: str | None) -> LoadedConfig:
-    """The config with ``service.listen`` replaced (a container listens on all its interfaces)."""
-    if not listen:
+def with_service(loaded: LoadedConfig, **overrides: str | None) -> LoadedConfig:
+    """The config with the given ``service`` keys replaced by command-line options (None: keep the file's).
+
+    ``--listen`` (a container listens on all its interfaces) and ``--web.config.file`` (a path relative to
+    the working directory, as options are, unlike the config file's own relative paths).
+    """
+    given = {k: (Path(v).resolve() if k == "web_config" else v) for k, v in overrides.items() if v}
+    if not given:
         return loaded
-    service = ServiceSettings.model_validate({**loaded.config.service.model_dump(), "listen": listen})
+    service = ServiceSettings.model_validate({**loaded.config.service.model_dump(), **given})
     return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
 
 
@@ -184,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="poll the fleet, serve /metrics, keep history")
     config_arg(p)
     p.add_argument("--listen", metavar="HOST:PORT", help="override service.listen (e.g. 0.0.0.0:9810 in a container)")
+    p.add_argument("--web.config.file", dest="web_config_file", metavar="FILE",
+                   help="exporter-toolkit web config: TLS and basic auth for /metrics and the API (/healthz stays open)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate a config file; print every problem with its location")

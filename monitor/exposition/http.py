@@ -1,25 +1,49 @@
 """The service's HTTP face: /metrics, /healthz, /readyz and a JSON status for ``wifimon status``.
 
-A deliberately small HTTP/1.1 server on asyncio streams: four read-only routes do not need a
-framework, and rendering /metrics runs in a worker thread so a scrape never stalls polling.
+Served by aiohttp: TLS (with client certificates) and basic auth from an exporter-toolkit web config
+(:mod:`monitor.exposition.web_config`), gzip and OpenMetrics negotiation on /metrics as prometheus_client
+does, and limits (see ``LIMITS``). The routes are one function of (method, path, headers, body), so the
+server underneath is a detail; rendering /metrics runs in a worker thread so a scrape never stalls polling.
+/healthz is always open (the container's HEALTHCHECK); ``POST /api/ack`` carries its own bearer token;
+everything else needs a user of the web config when it names any.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
 from monitor.exposition.snapshot import Snapshot
+from monitor.exposition.web_config import PLAIN, PasswordCheck, WebConfig
 
 log = logging.getLogger(__name__)
 
-READ_TIMEOUT = 10.0
 MAX_BODY = 64 * 1024  # POST bodies are small JSON documents (an ack)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client may take of the HTTP face (figures in the README)."""
+
+    max_body: int = MAX_BODY  # bytes of a request body (413 beyond)
+    max_header_line: int = 8190  # bytes of the request line or one header (400 beyond)
+    max_headers: int = 100  # header fields per request
+    idle_timeout: float = 15.0  # seconds a kept-alive connection may sit idle before it is closed
+    request_timeout: float = 30.0  # seconds to answer one request, writing included (a reader that stalls is cut)
+    concurrent_requests: int = 64  # requests in progress at once (503 beyond)
+
+
+LIMITS = Limits()
+OPEN_PATHS = frozenset({"/healthz"})
 
 
 @dataclass(frozen=True)
@@ -28,9 +52,6 @@ class Response:
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
 
-
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 413: "Payload Too Large", 503: "Service Unavailable"}
 
 # A POST route: (lower-cased headers, body) → response. Each handler does its own authentication.
 PostHandler = Callable[[dict[str, str], bytes], Awaitable[Response]]
@@ -58,21 +79,104 @@ def status_document(snap: Snapshot) -> dict[str, object]:
 
 class HttpServer:
     def __init__(self, registry: CollectorRegistry, snapshot: Callable[[], Snapshot],
-                 ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None):
+                 ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None,
+                 web_config: WebConfig = PLAIN, limits: Limits = LIMITS):
         self._registry = registry
         self._posts = dict(posts or {})
         self._snapshot = snapshot
         self._ready = ready
-        self._server: asyncio.Server | None = None
+        self._web = web_config
+        self._passwords = PasswordCheck(web_config.users)
+        self._limits = limits
+        self._in_flight = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._web.ssl else "http"
 
     async def start(self, host: str, port: int) -> int:
-        self._server = await asyncio.start_server(self._handle, host, port)
-        return self._server.sockets[0].getsockname()[1]
+        """Listen on host:port (0: any free port) and return the port; OSError when it cannot bind."""
+        app = web.Application(client_max_size=self._limits.max_body, handler_args={
+            "max_line_size": self._limits.max_header_line, "max_field_size": self._limits.max_header_line,
+            "max_headers": self._limits.max_headers, "keepalive_timeout": self._limits.idle_timeout,
+        })
+        app.router.add_route("*", "/{tail:.*}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, ssl_context=self._web.ssl)
+        try:
+            await site.start()
+        except OSError:
+            await self.close()
+            raise
+        return int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        if self._in_flight >= self._limits.concurrent_requests:
+            return self._plain(Response(503, b"busy: too many requests in progress\n"))
+        self._in_flight += 1
+        try:
+            async with asyncio.timeout(self._limits.request_timeout):
+                denied = await self._authorise(request)
+                if denied is not None:
+                    return denied
+                body = await request.read() if request.method == "POST" else b""
+                headers = {k.lower(): v for k, v in request.headers.items()}
+                resp = await self._route(request.method, request.path, headers, body)
+                return await self._send(request, resp)
+        except web.HTTPException as exc:  # aiohttp's own refusals (413 body too large, …)
+            return self._plain(Response(exc.status, f"{exc.reason.lower()}\n".encode()))
+        except TimeoutError:
+            log.debug("http_request_timed_out path=%s peer=%s", request.path, request.remote)
+            raise
+        except Exception:
+            log.exception("http_handler_failed path=%s", request.path)
+            return self._plain(Response(503, b"internal error\n"))
+        finally:
+            self._in_flight -= 1
+
+    async def _authorise(self, request: web.Request) -> web.Response | None:
+        """None when the request may go on; else the 401 to send (nothing in it says why)."""
+        if not self._web.auth_required or request.path in OPEN_PATHS or (
+                request.method == "POST" and request.path in self._posts):
+            return None  # POST routes (the ack) check their own bearer token
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        user = password = ""
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user = ""
+        if user and (self._passwords.remembered(user, password)
+                     or await asyncio.to_thread(self._passwords.verify, user, password)):
+            return None
+        resp = self._plain(Response(401, b"unauthorized\n"))
+        resp.headers["WWW-Authenticate"] = 'Basic realm="wifimon", charset="UTF-8"'
+        return resp
+
+    def _plain(self, resp: Response) -> web.Response:
+        out = web.Response(status=resp.status, body=resp.body, headers=self._web.headers)
+        out.headers["Content-Type"] = resp.content_type
+        return out
+
+    async def _send(self, request: web.Request, resp: Response) -> web.StreamResponse:
+        """Write the response here, inside the request's timeout, so a client that stops reading is cut."""
+        out = web.StreamResponse(status=resp.status, headers=self._web.headers)
+        out.headers["Content-Type"] = resp.content_type
+        if "gzip" in request.headers.get("Accept-Encoding", "") and len(resp.body) > 1024:
+            out.enable_compression(web.ContentCoding.gzip)
+        else:
+            out.content_length = len(resp.body)
+        await out.prepare(request)
+        await out.write(resp.body)
+        await out.write_eof()
+        return out
 
     async def _route(self, method: str, path: str, headers: dict[str, str] | None = None,
                      body: bytes = b"") -> Response:
@@ -82,8 +186,9 @@ class HttpServer:
         if method != "GET":
             return Response(405, b"only GET\n")
         if path == "/metrics":
-            body = await asyncio.to_thread(generate_latest, self._registry)
-            return Response(200, body, CONTENT_TYPE_LATEST)
+            encoder, content_type = choose_encoder((headers or {}).get("accept", ""))
+            body = await asyncio.to_thread(encoder, self._registry)
+            return Response(200, body, content_type)
         if path == "/healthz":
             return Response(200, b"ok\n")
         if path == "/readyz":
@@ -93,30 +198,3 @@ class HttpServer:
             body = json.dumps(status_document(self._snapshot()), ensure_ascii=False).encode()
             return Response(200, body, "application/json")
         return Response(404, b"not found\n")
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
-            first, *lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = first.split(" ", 2)
-            headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines if ln)}
-            length = int(headers.get("content-length") or 0)
-            if length > MAX_BODY:
-                resp = Response(413, b"body too large\n")
-            else:
-                body = await asyncio.wait_for(reader.readexactly(length), READ_TIMEOUT) if length else b""
-                resp = await self._route(method, path, headers, body)
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            resp = Response(400, b"bad request\n")
-        except Exception:
-            log.exception("http_handler_failed")
-            resp = Response(503, b"internal error\n")
-        try:
-            writer.write(
-                f"HTTP/1.1 {resp.status} {_REASONS.get(resp.status, '')}\r\nContent-Type: {resp.content_type}\r\n"
-                f"Content-Length: {len(resp.body)}\r\nConnection: close\r\n\r\n".encode() + resp.body)
-            await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
