@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -25,6 +26,7 @@ from monitor.config.load import ConfigError, LoadedConfig
 from monitor.config.types import split_listen
 from monitor.domain.vocabulary import Event, Transition
 from monitor.exposition.http import HttpServer
+from monitor.exposition.public_page import render_public
 from monitor.exposition.web_config import web_config_of
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
@@ -158,7 +160,7 @@ class Service:
             return True, "ready"
 
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes(),
-                          web_config=web_config_of(self.loaded))
+                          web_config=web_config_of(self.loaded), public=self._public_page(poller))
         host, port = split_listen(self.cfg.listen)
         try:
             bound = await http.start(host, port)
@@ -241,6 +243,13 @@ class Service:
             log.warning("availability_refresh_failed error=%s", exc)
             return
         poller.set_availability(by_site)
+
+    def _public_page(self, poller: Poller) -> Callable[[], str] | None:
+        """The /public page's renderer when ``service.public_page`` is on (in the report's language)."""
+        if not self.cfg.public_page:
+            return None
+        organisation, zone, lang = self.cfg.organisation, self.cfg.timezone, self.loaded.config.report.language
+        return lambda: render_public(poller.snapshot(), organisation, zone, lang)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if event.job_id in ("probe", "metrics"):

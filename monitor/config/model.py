@@ -68,6 +68,8 @@ class ServiceSettings(Strict):
     organisation: str = "wifimon"
     timezone: str = "Asia/Seoul"
     listen: ListenAddress = Field("127.0.0.1:9810", description="host:port of /metrics, /healthz, /readyz")
+    public_page: bool = Field(False, description="serve /public: sites by district, state and since when, for"
+                              " residents (no device addresses or ids); open even when the web config asks for auth")
     web_config: Path | None = Field(None, description="exporter-toolkit web config (TLS, basic auth) for the HTTP"
                                     " face; relative to this file (wifimon run --web.config.file overrides)")
     store_url: str = Field("sqlite:///wifimon.db", description="SQLAlchemy URL; relative SQLite paths are relative to the working directory")

@@ -80,7 +80,7 @@ def status_document(snap: Snapshot) -> dict[str, object]:
 class HttpServer:
     def __init__(self, registry: CollectorRegistry, snapshot: Callable[[], Snapshot],
                  ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None,
-                 web_config: WebConfig = PLAIN, limits: Limits = LIMITS):
+                 web_config: WebConfig = PLAIN, limits: Limits = LIMITS, public: Callable[[], str] | None = None):
         self._registry = registry
         self._posts = dict(posts or {})
         self._snapshot = snapshot
@@ -88,6 +88,8 @@ class HttpServer:
         self._web = web_config
         self._passwords = PasswordCheck(web_config.users)
         self._limits = limits
+        self._public = public  # the /public page's renderer; None: no such page
+        self._open_paths = OPEN_PATHS | ({"/public"} if public else set())
         self._in_flight = 0
         self._runner: web.AppRunner | None = None
 
@@ -143,7 +145,7 @@ class HttpServer:
 
     async def _authorise(self, request: web.Request) -> web.Response | None:
         """None when the request may go on; else the 401 to send (nothing in it says why)."""
-        if not self._web.auth_required or request.path in OPEN_PATHS or (
+        if not self._web.auth_required or request.path in self._open_paths or (
                 request.method == "POST" and request.path in self._posts):
             return None  # POST routes (the ack) check their own bearer token
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
@@ -191,6 +193,8 @@ class HttpServer:
             return Response(200, body, content_type)
         if path == "/healthz":
             return Response(200, b"ok\n")
+        if path == "/public" and self._public is not None:
+            return Response(200, self._public().encode(), "text/html; charset=utf-8")
         if path == "/readyz":
             ok, why = await self._ready()
             return Response(200 if ok else 503, (why + "\n").encode())
