@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.profile import Match, Profile, identify
+from collectors.profile import Fit, Match, Profile, identify, object_labels, ranked
 from collectors.types import ErrorKind, SnmpClient, Target
 
 IDENTITY_PROFILE = Profile(name="identity", description="sysUpTime.0, sysDescr.0, sysObjectID.0 only")
@@ -37,9 +37,12 @@ class Identity:
 
 
 def probe_profile(profiles: dict[str, Profile]) -> Profile:
-    """A table-less profile whose one GET asks the identity scalars plus every profile's probes."""
+    """A profile asking the identity scalars plus every profile's probes: one GET, and one GETBULK for
+    the probe columns when a profile names any."""
     probes = tuple(dict.fromkeys(p for prof in profiles.values() for p in prof.match.probe))
-    return Profile(name="identity", description="identity scalars and vendor probes", match=Match(probe=probes))
+    columns = tuple(dict.fromkeys(p for prof in profiles.values() for p in prof.match.probe_column))
+    return Profile(name="identity", description="identity scalars and vendor probes",
+                   match=Match(probe=probes, probe_column=columns))
 
 
 async def fetch_identity(
@@ -53,9 +56,10 @@ async def fetch_identity(
     detail = result.detail
     if result.ok and lacking:
         detail = f"agent lacks {', '.join(lacking)}"
-    missing_probes = {asked.match.probe[int(m[len("match.probe["):-1])]
-                      for m in result.missing if m.startswith("match.probe[")}
-    answered = frozenset(p for p in asked.match.probe if p not in missing_probes) if result.ok else frozenset()
+    labels = object_labels(asked)
+    missing_probes = {labels[m] for m in result.missing if m.startswith("match.probe")}
+    probes = (*asked.match.probe, *asked.match.probe_column)
+    answered = frozenset(p for p in probes if p not in missing_probes) if result.ok else frozenset()
     return Identity(
         key=target.key,
         sys_object_id=result.sys_object_id,
@@ -70,6 +74,12 @@ async def fetch_identity(
 def select_profile(profiles: dict[str, Profile], identity: Identity) -> Profile:
     """The most specific profile for the device (``generic`` when nothing matches or it did not answer)."""
     return identify(profiles, identity.sys_object_id or "", identity.sys_descr or "", identity.probes_answered)
+
+
+def explain(profiles: dict[str, Profile], identity: Identity) -> tuple[Fit | None, Fit | None]:
+    """(the fit that picked the profile, the runner-up): None where no specific profile matches."""
+    fits = ranked(profiles, identity.sys_object_id or "", identity.sys_descr or "", identity.probes_answered)
+    return (fits[0] if fits else None), (fits[1] if len(fits) > 1 else None)
 
 
 async def identify_device(client: SnmpClient, target: Target,

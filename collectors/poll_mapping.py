@@ -161,6 +161,9 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
 
     clients: list[ClientCount] = []
     for table in profile.clients:
+        if table.stations is not None:
+            clients += _station_counts(table.stations, col(table.stations), col(table.served))
+            continue
         ssids, radios = col(table.ssid), col(table.radio)
         for idx, raw in col(table.count).items():
             count = as_int(raw)
@@ -178,15 +181,24 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
 
     interfaces: list[InterfaceCounters] = []
     if profile.interfaces:
-        spec = profile.interfaces
-        names, ins, outs = col(spec.name), col(spec.in_octets), col(spec.out_octets)
-        for idx in _indices(names, ins, outs):
+        spec, fb = profile.interfaces, profile.interfaces.fallback
+
+        def column_or_fallback(main: str, alt: str | None) -> tuple[Rows, bool]:
+            """A column the agent lacks is read from the fallback's (ifTable where there is no ifXTable)."""
+            rows = col(main)
+            return (rows, False) if rows or alt is None else (col(alt), True)
+
+        names, _ = column_or_fallback(spec.name, fb.name if fb else None)
+        ins, in_fb = column_or_fallback(spec.in_octets, fb.in_octets if fb else None)
+        outs, out_fb = column_or_fallback(spec.out_octets, fb.out_octets if fb else None)
+        claimed = fb.counter_bits if fb and (in_fb or out_fb) else spec.counter_bits
+        for idx in _indices(ins, outs):  # rows with a counter; names only label them
             in_raw, out_raw = ins.get(idx), outs.get(idx)
             # The wire type says how the value wraps; the profile's claim is the fallback
             # (some agents serve ifHC* as Counter32).
             bits = next(
                 (v.bits for v in (in_raw, out_raw) if isinstance(v, (Counter32, Counter64))),
-                spec.counter_bits,
+                claimed,
             )
             interfaces.append(
                 InterfaceCounters(
@@ -240,6 +252,16 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
         lte=_lte(profile, col),
         missing=missing,
     )
+
+
+def _station_counts(column: str, stations: Rows, served: Rows) -> list[ClientCount]:
+    """Stations per SSID from a station table (one row per station, the value its SSID); every SSID the
+    device serves gets a row, 0 when no station names it. No row in either: no count (absent)."""
+    per_ssid: dict[str, int] = {as_text(v): 0 for v in served.values()}
+    for value in stations.values():
+        ssid = as_text(value)
+        per_ssid[ssid] = per_ssid.get(ssid, 0) + 1
+    return [ClientCount(level="ssid", count=n, ssid=ssid, oid=column) for ssid, n in per_ssid.items()]
 
 
 def _sum(rows: Rows) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -66,12 +67,15 @@ class Match(_Strict):
     The longest ``sys_object_id`` prefix wins; a ``sys_descr`` regex confirms (or, listed and not
     matching, weakens) an OID match and alone is enough when no OID matches. ``probe`` names scalar
     instances of the vendor's MIB whose presence identifies it when neither says anything (many
-    devices report net-snmp's generic sysObjectID).
+    devices report net-snmp's generic sysObjectID); ``probe_column`` names table columns of it, present
+    when they have a row (for vendors whose MIB has no scalar, like the older UniFi firmware). Pick short
+    tables the profile reads anyway: a probe column is walked whenever the profile is polled.
     """
 
     sys_object_id: tuple[Oid, ...] = ()
     sys_descr: tuple[str, ...] = ()
     probe: tuple[Oid, ...] = ()
+    probe_column: tuple[Oid, ...] = ()
 
     @field_validator("sys_descr")
     @classmethod
@@ -91,6 +95,14 @@ class Match(_Strict):
                 raise ValueError(f"a probe is a scalar instance ending in .0, not {oid!r}")
         return v
 
+    @field_validator("probe_column")
+    @classmethod
+    def _probe_columns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for oid in v:
+            if is_scalar(oid):
+                raise ValueError(f"a probe_column is a table column, not the scalar instance {oid!r}")
+        return v
+
 
 class ClientTable(_Strict):
     """Associated stations: a table column (one count per row) or a scalar instance (``….0``).
@@ -99,13 +111,45 @@ class ClientTable(_Strict):
     ``radio_map`` renames raw values (Cisco's bsnAPIfType 1/2 → 2.4GHz/5GHz). Counts are read as
     gauges whatever their wire type: vendors type some as Counter32 (bsnApIfNoOfUsers,
     mtxrWlApClientCount), yet they go down as stations leave.
+
+    Some vendors keep no count, only a station table (one row per associated client). Then
+    ``stations`` names its column holding the station's SSID, and the count of an SSID is the number
+    of rows naming it; ``served`` names a column listing the SSIDs the device serves, so one with no
+    station counts 0. Without ``served`` an empty station table gives no count at all (absent, not
+    zero): an agent without the table looks the same.
     """
 
     level: Literal["vap", "ssid", "radio", "ap"]
-    count: Oid
+    count: Oid | None = None
+    stations: Oid | None = None
+    served: Oid | None = None
     ssid: Label | None = None
     radio: Label | None = None
     radio_map: ValueMap = {}
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ClientTable:
+        if (self.count is None) == (self.stations is None):
+            raise ValueError("give exactly one of 'count' (a count per row) or 'stations' (a station table)")
+        if self.stations is not None:
+            if self.level != "ssid" or self.ssid or self.radio or self.radio_map:
+                raise ValueError("'stations' counts stations per SSID: level ssid, and no ssid/radio labels")
+            if is_scalar(self.stations) or (self.served and is_scalar(self.served)):
+                raise ValueError("'stations' and 'served' are table columns, not scalar instances")
+        elif self.served is not None:
+            raise ValueError("'served' goes with 'stations'")
+        return self
+
+
+class InterfaceColumns(_Strict):
+    """Where an agent lacking the interface table's columns keeps them instead (IF-MIB ifTable: ifDescr and
+    the 32-bit ifInOctets/ifOutOctets for agents without ifXTable). Walked only for a column the
+    device does not have, so it costs nothing where the main one answers."""
+
+    name: Oid
+    in_octets: Oid
+    out_octets: Oid
+    counter_bits: Literal[32, 64] = 32
 
 
 class InterfaceTable(_Strict):
@@ -113,6 +157,7 @@ class InterfaceTable(_Strict):
     in_octets: Oid
     out_octets: Oid
     counter_bits: Literal[32, 64] = 64
+    fallback: InterfaceColumns | None = None
     uplink: tuple[str, ...] = Field(
         ("^(wan|lte|wwan|pppoe)", "^(eth|en|ge|gi|lan)"),
         description="regexes on the interface name in priority order: the interfaces matching the first one"
@@ -241,8 +286,30 @@ class Profile(_Strict):
 
     @cached_property
     def columns(self) -> tuple[str, ...]:
-        """Every table column the full poll walks, in a stable order."""
+        """Every table column the full poll walks (standby ones only when needed), in a stable order."""
         return tuple(dict.fromkeys(o for o in object_labels(self).values() if not is_scalar(o)))
+
+    @cached_property
+    def waits(self) -> dict[str, tuple[str, bool]]:
+        """Columns walked only when needed: column → (the column it waits for, whether that one must have rows).
+
+        An interface fallback column is walked only when the column it stands in for has no row; a
+        controller's radio columns only when its AP table has rows (radio rows attach to AP rows, so
+        without them they would be walked for nothing: 2,760 values on the ArubaOS recording).
+        """
+        labels = object_labels(self)
+        waits: dict[str, tuple[str, bool]] = {}
+        if self.interfaces and self.interfaces.fallback:
+            main, fb = self.interfaces, self.interfaces.fallback
+            for alt, primary in ((fb.name, main.name), (fb.in_octets, main.in_octets), (fb.out_octets, main.out_octets)):
+                waits[alt] = (primary, False)
+        if self.controller and self.controller.radios:
+            for label, oid in labels.items():
+                if label.startswith("controller.radios."):
+                    waits[oid] = (self.controller.aps.name, True)
+        # A column some other field reads too is walked regardless.
+        read_anyway = {o for label, o in labels.items() if not label.startswith(("interfaces.fallback.", "controller.radios."))}
+        return {c: w for c, w in waits.items() if c not in read_anyway}
 
     @cached_property
     def scalars(self) -> tuple[str, ...]:
@@ -274,6 +341,7 @@ def object_labels(profile: Profile) -> dict[str, str]:
     for i, table in enumerate(profile.clients):
         walk(f"clients[{i}].", table)
     walk("interfaces.", profile.interfaces)
+    walk("interfaces.fallback.", profile.interfaces.fallback if profile.interfaces else None)
     walk("radios.", profile.radios)
     if profile.controller:
         walk("controller.aps.", profile.controller.aps)
@@ -284,7 +352,7 @@ def object_labels(profile: Profile) -> dict[str, str]:
 
 
 _NOT_OIDS = {"level", "uplink", "name_map", "radio_map", "status_map"}
-_OID_LISTS = {"probe"}
+_OID_LISTS = {"probe", "probe_column"}
 
 
 class ProfileError(WifimonError, ValueError):
@@ -316,37 +384,59 @@ def load_profiles(*dirs: Path) -> dict[str, Profile]:
     return profiles
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How a device matches one profile: the score ``identify`` ranks by, and the rules behind it."""
+
+    profile: Profile
+    score: tuple[int, int, int]  # (sysObjectID prefix length, sysDescr verdict, vendor probes answered)
+    reasons: tuple[str, ...]  # one per rule that spoke: "sysObjectID under 1.3.6.1.4.1.14988.1", …
+
+    @property
+    def matches(self) -> bool:
+        return self.score != (0, 0, 0)
+
+
 def match_score(profile: Profile, sys_object_id: str, sys_descr: str,
-                answered: frozenset[str] = frozenset()) -> tuple[int, int, int]:
+                answered: frozenset[str] = frozenset()) -> Fit:
     """How well a device matches a profile: (OID prefix length, sysDescr verdict, probes answered).
 
     The sysDescr verdict is 1 when a listed regex matches, 0 when the profile lists none, -1 when it
     lists some and none matches: two profiles claiming the same vendor OID (Zyxel NWA and NXC) are
     told apart by sysDescr. A profile matches at all only through an OID prefix, a sysDescr regex or
-    an answered probe.
+    an answered probe (scalar or column).
     """
     oid = sys_object_id.lstrip(".")
     m = profile.match
-    length = max((len(p) for p in m.sys_object_id if oid == p or oid.startswith(p + ".")), default=0)
-    descr = (1 if any(re.search(rx, sys_descr) for rx in m.sys_descr) else -1) if m.sys_descr else 0
-    probes = sum(p in answered for p in m.probe)
-    if not length and descr < 1 and not probes:
-        return (0, 0, 0)
-    return (length, descr, probes)
+    prefix = max((p for p in m.sys_object_id if oid == p or oid.startswith(p + ".")), key=len, default="")
+    matched_rx = next((rx for rx in m.sys_descr if re.search(rx, sys_descr)), None)
+    descr = (1 if matched_rx is not None else -1) if m.sys_descr else 0
+    probes = [p for p in (*m.probe, *m.probe_column) if p in answered]
+    if not prefix and descr < 1 and not probes:
+        return Fit(profile, (0, 0, 0), ())
+    reasons = [f"sysObjectID under {prefix}"] if prefix else []
+    if descr:
+        reasons.append(f"sysDescr matches /{matched_rx}/" if matched_rx is not None
+                       else "sysDescr matches none of " + ", ".join(f"/{rx}/" for rx in m.sys_descr))
+    reasons += [f"vendor object {p} answered" for p in probes]
+    return Fit(profile, (len(prefix), descr, len(probes)), tuple(reasons))
 
 
-def identify(profiles: dict[str, Profile], sys_object_id: str, sys_descr: str,
-             answered: frozenset[str] | set[str] = frozenset()) -> Profile:
-    """The most specific profile matching the device; ``generic`` when none does.
+def ranked(profiles: dict[str, Profile], sys_object_id: str, sys_descr: str,
+           answered: frozenset[str] | set[str] = frozenset()) -> list[Fit]:
+    """Every specific profile the device matches, best first (``generic`` is never among them).
 
     The longest matching sysObjectID prefix wins, then a sysDescr match, then vendor-MIB probes that
     answered (``answered``: probe OIDs the device has; see :mod:`collectors.identify`). Ties go to the
     profile name first in alphabetical order, so the choice never depends on file order.
     """
-    scored = [(match_score(p, sys_object_id, sys_descr, frozenset(answered)), p.name, p)
-              for p in profiles.values() if p.name != "generic"]
-    scored = [s for s in scored if s[0] != (0, 0, 0)]
-    if not scored:
-        return profiles["generic"]
-    scored.sort(key=lambda s: (tuple(-x for x in s[0]), s[1]))
-    return scored[0][2]
+    fits = [match_score(p, sys_object_id, sys_descr, frozenset(answered))
+            for p in profiles.values() if p.name != "generic"]
+    return sorted((f for f in fits if f.matches), key=lambda f: (tuple(-x for x in f.score), f.profile.name))
+
+
+def identify(profiles: dict[str, Profile], sys_object_id: str, sys_descr: str,
+             answered: frozenset[str] | set[str] = frozenset()) -> Profile:
+    """The most specific profile matching the device (see :func:`ranked`); ``generic`` when none does."""
+    fits = ranked(profiles, sys_object_id, sys_descr, answered)
+    return fits[0].profile if fits else profiles["generic"]

@@ -676,6 +676,7 @@ class PysnmpClient:
             max_rows=self._max_rows,
             max_requests=self._max_requests,
             expected_rows=self._row_hints.get(hint_key),
+            waits={parse_oid(c): (parse_oid(other), rows) for c, (other, rows) in profile.waits.items()},
         )
         while (request := walk.next_request()) is not None:
             op = (

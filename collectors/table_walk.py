@@ -57,6 +57,9 @@ class _Column:
     position: Oid
     rows: dict[Oid, Any] = field(default_factory=dict)
     done: bool = False
+    waits_for: Oid | None = None  # walked only once this column is done, and then only if …
+    wants_rows: bool = False  # … it has rows (True) or has none (False)
+    asked: bool = True
 
 
 class TableWalk:
@@ -66,7 +69,11 @@ class TableWalk:
     ``max_requests`` keep a huge or misbehaving table from running away with the poll: a column
     stopped by a cap keeps the rows read so far and says so in :attr:`notes`.
     ``expected_rows`` (rows per column seen last time) sizes max-repetitions so that a table
-    usually comes back in a single request.
+    usually comes back in a single request. ``waits`` maps a column to (another column, whether that
+    one must have rows): the column is walked only when the other has rows (a controller's radio
+    table, useless without its AP table) or only when it has none (IF-MIB ifInOctets standing in for
+    ifHCInOctets). It starts at once when last time's row counts already say so, and a column not
+    walked is not missing.
     """
 
     def __init__(
@@ -78,10 +85,19 @@ class TableWalk:
         max_requests: int = 40,
         default_repetitions: int = 10,
         expected_rows: Mapping[Oid, int] | None = None,
+        waits: Mapping[Oid, tuple[Oid, bool]] | None = None,
     ) -> None:
         if max_varbinds < 1 or max_rows < 1 or max_requests < 1 or default_repetitions < 1:
             raise ValueError("TableWalk limits must be positive")
         self._columns = {oid: _Column(oid, oid) for oid in dict.fromkeys(columns)}
+        expected = expected_rows or {}
+        for oid, (other, wants_rows) in (waits or {}).items():
+            col = self._columns.get(oid)
+            if col is None or other not in self._columns or other == oid:
+                continue
+            if other in expected and (expected[other] > 0) == wants_rows:
+                continue  # last time says it is needed: walk it along with the other from the start
+            col.waits_for, col.wants_rows, col.asked = other, wants_rows, False
         self._max_varbinds = max_varbinds
         self._max_rows = max_rows
         self._max_requests = max_requests
@@ -94,9 +110,18 @@ class TableWalk:
 
     # -- planning -------------------------------------------------------------------------------
 
+    def _wake_waiting(self) -> None:
+        for c in self._columns.values():
+            other = self._columns[c.waits_for] if c.waits_for is not None else None
+            if other is not None and other.done and other.waits_for is None:
+                c.asked = bool(other.rows) == c.wants_rows
+                c.done = not c.asked  # not needed: left unasked, and not missing
+                c.waits_for = None
+
     def next_request(self) -> BulkRequest | None:
         """The next GETBULK to send, or None when every column is finished (or a cap was hit)."""
-        active = [c for c in self._columns.values() if not c.done]
+        self._wake_waiting()
+        active = [c for c in self._columns.values() if not c.done and c.waits_for is None]
         if not active:
             return None
         if self.requests >= self._max_requests:
@@ -202,7 +227,8 @@ class TableWalk:
     @property
     def missing(self) -> tuple[Oid, ...]:
         """Columns the agent does not have: the walk left the subtree (or hit the end) at once."""
-        return tuple(oid for oid, c in self._columns.items() if c.done and not c.rows)
+        return tuple(oid for oid, c in self._columns.items() if c.done and c.asked and not c.rows)
 
     def row_counts(self) -> dict[Oid, int]:
-        return {oid: len(c.rows) for oid, c in self._columns.items()}
+        """Rows per column asked (the next walk's ``expected_rows``); columns not needed are left out."""
+        return {oid: len(c.rows) for oid, c in self._columns.items() if c.asked}

@@ -21,13 +21,17 @@ from collectors.profile import (
     load_profile,
     load_profiles,
     object_labels,
+    ranked,
 )
+from monitor.domain.counters import counter_delta
 
 # -- the built-in profiles -------------------------------------------------------------------------
 
 FAMILIES = {
     "generic", "unifi", "cisco_wlc", "aruba_instant", "arubaos_controller", "ruckus_zd", "ruckus_smartzone",
     "mikrotik", "fortiap", "zyxel_nwa", "zyxel_nxc", "cambium_epmp", "huawei_ac",
+    "airos", "albentia", "cambium_pmp", "fortiwlc", "grandstream_gwn", "hiveos", "pepwave",
+    "ruckus_standalone", "ruckus_unleashed", "stellar_ap1321", "tachyon", "xirrus",
 }
 
 
@@ -43,7 +47,9 @@ def test_no_two_profiles_claim_a_device_equally():
     profiles = load_profiles()
     for p in profiles.values():
         for oid in p.match.sys_object_id:
-            descr = {"zyxel_nxc": "NXC5500", "zyxel_nwa": "NWA5123-AC", "mikrotik": "RouterOS RB952"}.get(p.name, "")
+            descr = {"zyxel_nxc": "NXC5500", "zyxel_nwa": "NWA5123-AC", "mikrotik": "RouterOS RB952",
+                     "ruckus_zd": "Ruckus Wireless ZD1200", "cambium_pmp": "CANOPY 15.0 AP",
+                     "hiveos": "AP230, HiveOS 8.1"}.get(p.name, "")
             assert identify(profiles, oid + ".1", descr).name == p.name, (p.name, oid)
 
 
@@ -136,6 +142,43 @@ def test_not_yaml_is_named(tmp_path):
     assert "not valid YAML" in msg
 
 
+def test_station_table_sources_are_checked(tmp_path):
+    msg = _bad(tmp_path, """
+        name: x
+        clients:
+          - {level: ssid}
+          - {level: radio, stations: 1.3.6.1.4.1.9.1}
+          - {level: ssid, count: 1.3.6.1.4.1.9.2, served: 1.3.6.1.4.1.9.3}
+    """)
+    assert "clients.0" in msg and "exactly one of 'count'" in msg
+    assert "clients.1" in msg and "level ssid" in msg
+    assert "clients.2" in msg and "'served' goes with 'stations'" in msg
+
+
+def test_probe_column_and_interface_fallback_are_checked(tmp_path):
+    msg = _bad(tmp_path, """
+        name: x
+        match: {probe_column: [1.3.6.1.4.1.9.1.0]}
+        interfaces:
+          name: 1.3.6.1.2.1.31.1.1.1.1
+          in_octets: 1.3.6.1.2.1.31.1.1.1.6
+          out_octets: 1.3.6.1.2.1.31.1.1.1.10
+          fallback: {name: 1.3.6.1.2.1.2.2.1.2, in_octets: 1.3.6.1.2.1.2.2.1.10, out_octets: x, wrap: 32}
+    """)
+    assert "match.probe_column" in msg and "table column" in msg
+    assert "interfaces.fallback.out_octets" in msg and "not a numeric OID" in msg
+    assert "interfaces.fallback.wrap" in msg and "Extra inputs" in msg
+    msg = _bad(tmp_path, """
+        name: x
+        interfaces:
+          name: 1.3.6.1.2.1.31.1.1.1.1
+          in_octets: 1.3.6.1.2.1.31.1.1.1.6
+          out_octets: 1.3.6.1.2.1.31.1.1.1.10
+          fallback: {name: 1.3.6.1.2.1.2.2.1.2, in_octets: 1.3.6.1.2.1.2.2.1.10.0, out_octets: 1.3.6.1.2.1.2.2.1.16}
+    """)
+    assert "interfaces.fallback.in_octets" in msg and "scalar" in msg
+
+
 # -- identification rules --------------------------------------------------------------------------
 
 
@@ -153,6 +196,27 @@ def test_a_vendor_probe_identifies_a_device_with_a_generic_oid():
     assert identify(profiles, netsnmp, "Linux ap 4.4", {probe}).name == "ruckus_smartzone"
     # an OID match outranks a probe
     assert identify(profiles, "1.3.6.1.4.1.14988.1", "", {probe}).name == "mikrotik"
+
+
+def test_vendor_objects_tell_apart_devices_with_the_same_generic_identity():
+    """airOS and older UniFi firmware both say Frogfoot's sysObjectID and "Linux …": the vendor MIB decides."""
+    profiles = load_profiles()
+    frogfoot, linux = "1.3.6.1.4.1.10002.1", "Linux 3.3.8 #1 Wed Jan 18 09:26:53 PST 2017 mips"
+    unifi_radio, airos_cpu = profiles["unifi"].match.probe_column[0], profiles["airos"].match.probe[0]
+    assert identify(profiles, frogfoot, linux).name == "generic"
+    assert identify(profiles, frogfoot, linux, {unifi_radio}).name == "unifi"
+    assert identify(profiles, frogfoot, linux, {airos_cpu}).name == "airos"
+
+
+def test_ranking_says_which_rule_spoke():
+    profiles = load_profiles()
+    best, second = ranked(profiles, "1.3.6.1.4.1.25053.3.1.5.20", "Ruckus Wireless T300")[:2]
+    assert best.profile.name == "ruckus_unleashed" and best.reasons == ("sysObjectID under 1.3.6.1.4.1.25053.3.1.5",)
+    assert second.profile.name == "ruckus_zd" and second.score[1] == -1
+    assert "sysDescr matches none of" in second.reasons[1]
+    assert ranked(profiles, "1.3.6.1.4.1.8072.3.2.10", "Linux OpenWrt 5.4") == []  # generic, never ranked
+    zd = ranked(profiles, "1.3.6.1.4.1.25053.3.1.5.15", "Ruckus Wireless ZD1200")[0]
+    assert zd.profile.name == "ruckus_zd" and zd.reasons[1] == "sysDescr matches /\\bZD ?\\d{3,4}\\b/"
 
 
 # -- the pure mapping --------------------------------------------------------------------------------
@@ -237,6 +301,60 @@ def test_missing_objects_are_named_not_zeroed():
     assert f.clients == () and {"clients[0].count", "clients[1].count"} <= set(f.missing)
 
 
+def test_station_tables_count_rows_per_ssid_and_served_ssids_count_zero():
+    p = _profile(clients=[{"level": "ssid", "stations": "1.3.6.1.4.1.9.9.1", "served": "1.3.6.1.4.1.9.9.2"}])
+    stations = {"1": b"guest", "2": b"guest", "3": b"<private>", "4": b""}  # real agents: redacted, empty
+    served = {"1": b"guest", "2": b"staff", "3": b"guest"}  # one SSID on two radios: listed twice
+    counts = map_tables(p, {"1.3.6.1.4.1.9.9.1": stations, "1.3.6.1.4.1.9.9.2": served}, set()).clients
+    assert [(c.ssid, c.count) for c in counts] == [("guest", 2), ("staff", 0), ("<private>", 1), ("", 1)]
+    assert {c.level for c in counts} == {"ssid"} and {c.oid for c in counts} == {"1.3.6.1.4.1.9.9.1"}
+    # No station: the served SSIDs count 0. Neither table: no count at all (absent, not zero).
+    none_on = map_tables(p, {"1.3.6.1.4.1.9.9.2": served}, {"1.3.6.1.4.1.9.9.1"}).clients
+    assert [(c.ssid, c.count) for c in none_on] == [("guest", 0), ("staff", 0)]
+    assert map_tables(p, {}, {"1.3.6.1.4.1.9.9.1", "1.3.6.1.4.1.9.9.2"}).clients == ()
+
+
+def test_interfaces_fall_back_to_the_32_bit_iftable_and_wrap_at_32_bits():
+    generic = load_profiles()["generic"]
+    legacy = {
+        "1.3.6.1.2.1.2.2.1.2": {"1": b"eth0", "2": b"ath0", "3": b"lo"},
+        "1.3.6.1.2.1.2.2.1.10": {"1": Counter32(4294967290), "2": Counter32(7)},
+        "1.3.6.1.2.1.2.2.1.16": {"1": Counter32(12), "2": Counter32(9)},
+    }
+    hc = {"1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.31.1.1.1.6", "1.3.6.1.2.1.31.1.1.1.10"}
+    fields = map_tables(generic, legacy, hc)
+    assert [(i.name, i.in_octets, i.counter_bits) for i in fields.interfaces] == [
+        ("eth0", 4294967290, 32), ("ath0", 7, 32)]  # lo has a name and no counter: no reading
+    assert {"interfaces.in_octets", "interfaces.name"} <= set(fields.missing)
+    # The monitor then bridges the 32-bit wrap: 4294967290 → 20 is 26 octets, not a reset.
+    assert counter_delta(4294967290, 20, fields.interfaces[0].counter_bits, 60.0, False, 1.25e9) == (26, False)
+    # Where ifXTable answers, the fallback is ignored even if present.
+    both = {**legacy, "1.3.6.1.2.1.31.1.1.1.1": {"1": b"eth0"}, "1.3.6.1.2.1.31.1.1.1.6": {"1": 2**40},
+            "1.3.6.1.2.1.31.1.1.1.10": {"1": 5}}
+    (eth0,) = map_tables(generic, both, set()).interfaces
+    assert (eth0.in_octets, eth0.counter_bits) == (2**40, 64)
+
+
+def test_tables_with_holes_and_odd_values_give_what_the_device_said():
+    p = _profile(clients=[{"level": "vap", "count": "1.3.6.1.4.1.9.9.1", "ssid": "1.3.6.1.4.1.9.9.2",
+                           "radio": "index[0]"}])
+    tables = {
+        "1.3.6.1.4.1.9.9.1": {"1.1": 3, "1.2": Counter32(4), "2.1": b"n/a", "2.2": 0},  # a text "count": skipped
+        "1.3.6.1.4.1.9.9.2": {"1.1": b"Free WiFi", "2.2": b"<private>", "3.1": b"orphan"},  # 1.2: no SSID
+    }
+    counts = map_tables(p, tables, set()).clients
+    assert [(c.radio, c.ssid, c.count) for c in counts] == [("1", "Free WiFi", 3), ("1", "", 4), ("2", "<private>", 0)]
+    assert all(type(c.count) is int for c in counts)  # a Counter32-typed gauge is read as a plain count
+
+
+def test_octet_string_indexes_decode_to_their_text():
+    korean = "공공와이파이".encode()
+    index = ".".join([str(len(korean)), *map(str, korean)])
+    assert index_text(index) == "공공와이파이"
+    assert index_text("9.60.112.114.105.118.97.116.101.62") == "<private>"
+    assert index_text("3.1.2.3") == "3.1.2.3"  # control bytes: not a string, left as the index
+
+
 def test_small_helpers():
     assert index_text("4.70.114.101.101") == "Free" and index_text("1.5") == "1.5" and index_text("7") == "7"
     assert mac_text(b"\x00\x11\x22\x33\x44\x55") == "00:11:22:33:44:55" and mac_text(b"ap-1") == ""
@@ -258,7 +376,9 @@ MIB_OBJECTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     # ArubaOS controller: WLSX-WLAN-MIB (ArubaOS 8.5), ARUBA-TC for ArubaAPStatus/ArubaPhyType values.
     # wlsxWlanMIB = wlsxEnterpriseMibModules 5 = 1.3.6.1.4.1.14823.2.2.1.5 (WLSX-SWITCH-MIB at .1 matches
     # LibreNMS's numeric wlsxSwitchTotalNumStationsAssociated 1.3.6.1.4.1.14823.2.2.1.1.3.2.0).
-    ("arubaos_controller", "clients[0].count"): ("WLSX-WLAN-MIB", "wlsxWlanTotalNumStationsAssociated", "1.3.6.1.4.1.14823.2.2.1.5.2.1.2.0", "Unsigned32", MIB),
+    # The total moved to WLSX-SWITCH-MIB's, which both ArubaOS recordings have (compared with the MIB as
+    # compiled by pysmi, scottpeterman/python-librenms-mibs): WLSX-WLAN-MIB's is in neither recording.
+    ("arubaos_controller", "clients[0].count"): ("WLSX-SWITCH-MIB", "wlsxSwitchTotalNumStationsAssociated", "1.3.6.1.4.1.14823.2.2.1.1.3.2.0", "Unsigned32", MIB),
     ("arubaos_controller", "clients[1].count"): ("WLSX-WLAN-MIB", "wlanESSIDNumStations", "1.3.6.1.4.1.14823.2.2.1.5.2.1.8.1.2", "Unsigned32", MIB),
     ("arubaos_controller", "controller.aps.name"): ("WLSX-WLAN-MIB", "wlanAPName", "1.3.6.1.4.1.14823.2.2.1.5.2.1.4.1.3", "DisplayString", MIB),
     ("arubaos_controller", "controller.aps.ip"): ("WLSX-WLAN-MIB", "wlanAPIpAddress", "1.3.6.1.4.1.14823.2.2.1.5.2.1.4.1.2", "IpAddress", MIB),

@@ -3,9 +3,11 @@
     wifimon identify HOST[:PORT] [--community C | --v3-user U [--auth-protocol P --auth-key K
                      [--priv-protocol P --priv-key K]]] [--timeout S] [--retries N] [--profile-dir DIR]
 
-Prints sysDescr, sysObjectID and uptime, the vendor probes that answered, which of the chosen profile's
-objects the device has and which it lacks, the client counts found (with the level they are counted
-at), the controller's AP table when the profile has one, and last the line ``profile: NAME``.
+Prints sysDescr, sysObjectID and uptime, which rule picked the profile (a sysObjectID prefix, a sysDescr
+pattern, a vendor object that answered) and which profile came second, the vendor probes that answered,
+which of the chosen profile's objects the device has and which it lacks, the client counts found (with
+the level they are counted at), the controller's AP table when the profile has one, and last the line
+``profile: NAME``. A device no specific profile matches gets the generic one, and the output says so.
 Keys may come from the environment instead of the command line, where other users can see them:
 WIFIMON_SNMP_COMMUNITY, WIFIMON_SNMP_AUTH_KEY, WIFIMON_SNMP_PRIV_KEY.
 Exit status: 0 when the device answered, 1 when it did not (the reason is printed), 2 on bad usage.
@@ -21,8 +23,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from collectors.identify import identify_device
-from collectors.profile import ProfileError, load_profiles, object_labels
+from collectors.identify import explain, identify_device
+from collectors.profile import Fit, ProfileError, load_profiles, object_labels
 from collectors.snmp import PysnmpClient
 from collectors.types import Credentials, PollResult, Target, V2cCredentials, V3Credentials
 from monitor.domain.clients import device_total
@@ -82,17 +84,31 @@ def _uptime_text(ticks: int) -> str:
     return f"{days}d {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d} ({ticks} ticks)"
 
 
+def rule_lines(picked: Fit | None, runner_up: Fit | None) -> list[str]:
+    """Which rule picked the profile, and the runner-up; a device nothing specific matches says so."""
+    if picked is None:
+        return ["picked by: no specific profile matches (sysObjectID, sysDescr, vendor objects): generic",
+                "runner-up: none"]
+    lines = [f"picked by: {'; '.join(picked.reasons)}"]
+    lines.append(f"runner-up: {runner_up.profile.name} ({'; '.join(runner_up.reasons)})" if runner_up
+                 else "runner-up: none (generic)")
+    return lines
+
+
 def report_lines(result: PollResult, probes: frozenset[str], labels: dict[str, str]) -> list[str]:
     """What ``identify`` prints about a poll with the chosen profile (the ``profile:`` line excluded)."""
     lines = [
         f"sysDescr: {result.sys_descr if result.sys_descr is not None else '(none)'}",
         f"sysObjectID: {result.sys_object_id or '(none)'}",
-        f"uptime: {_uptime_text(result.uptime_ticks) if result.uptime_ticks is not None else '(none: no sysUpTime.0)'}",
+        f"uptime: {_uptime_text(result.uptime_ticks) if result.uptime_ticks is not None else '(none: no uptime object)'}",
     ]
     if probes:
         lines.append("vendor probes answered: " + ", ".join(sorted(probes)))
     missing = set(result.missing)
-    answered = [f"  {label} {oid}" for label, oid in labels.items() if label not in missing]
+    # An interface fallback column is asked only when the one it stands in for is missing.
+    unasked = {label for label in labels if label.startswith("interfaces.fallback.")
+               and f"interfaces.{label.rpartition('.')[2]}" not in missing}
+    answered = [f"  {label} {oid}" for label, oid in labels.items() if label not in missing | unasked]
     absent = [f"  {label} {oid}" for label, oid in labels.items() if label in missing]
     lines.append(f"objects answered: {len(answered)}")
     lines += answered
@@ -158,7 +174,8 @@ async def _identify(args: argparse.Namespace) -> int:
     if not result.ok:
         print(f"polling {target.host}:{target.port} with profile {profile.name} failed: {result.error}:"
               f" {result.detail}", file=sys.stderr)
-    for line in report_lines(result, identity.probes_answered, object_labels(profile)):
+    lines = report_lines(result, identity.probes_answered, object_labels(profile))
+    for line in lines[:3] + rule_lines(*explain(profiles, identity)) + lines[3:]:
         print(line)
     print(f"profile: {profile.name}")
     return 0
