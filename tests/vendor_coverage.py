@@ -36,7 +36,8 @@ from collectors.identify import explain, identify_device
 from collectors.profile import PROFILE_DIR, Profile, load_profiles
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, PollResult, Target, V2cCredentials
-from monitor.config import Config, LoadedConfig
+from monitor.config.load import LoadedConfig
+from monitor.config.model import Config
 from monitor.domain.clients import device_total
 from monitor.domain.vocabulary import ApStatus
 from monitor.exposition.metrics import ServiceMetrics
