@@ -100,10 +100,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str, fmt: LogFormat = "logfmt") -> None:
     """Route every logger to stderr in the chosen format; quiet the libraries' per-request chatter."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
     root.setLevel(level)
+    # As logging.basicConfig: a process that already routes its logs (a test runner calling main()) keeps its own.
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
+        root.addHandler(handler)
     for noisy in ("apscheduler", "httpx", "httpcore", "alembic"):  # their per-job / per-request lines drown ours
         logging.getLogger(noisy).setLevel(logging.WARNING)
