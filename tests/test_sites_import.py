@@ -16,7 +16,7 @@ from typing import get_args
 import pytest
 import yaml
 
-from monitor.config import Category, Config, Site, load_config
+from monitor.config import Category, Config, ConfigError, Site, load_config
 from monitor.cli.main import main as cli_main
 from monitor.inventory_import import (
     ImportFailure,
@@ -450,11 +450,21 @@ def test_merge_keeps_what_the_operator_wrote(operator_config):
         assert market[key] == old_market[key]
     assert after["sites"][1] == before["sites"][1]
     assert not any("APs left as they are" in m.text for m in result.messages)  # 2 in the file, 2 configured
-    # The whole file still loads, with the new sites' placeholder APs on the operator's credentials.
-    loaded = load_config(path)
-    assert len(loaded.config.sites) == 25
-    new = [s for s in loaded.config.sites if s.id not in (market_id, "harbour-office")]
+    # The whole file still validates, with the new sites' placeholder APs on the operator's credentials...
+    config = Config.model_validate(after)
+    assert len(config.sites) == 25
+    new = [s for s in config.sites if s.id not in (market_id, "harbour-office")]
     assert all(ap.credentials == "city" and ap.address.endswith(".invalid") for s in new for ap in s.aps)
+    # ...but it is not ready to run until every placeholder is replaced: each is named with its line.
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    lines = text.splitlines()
+    placeholders = [ap for s in new for ap in s.aps]
+    assert len(exc.value.problems) == len(placeholders)
+    for ap, problem in zip(placeholders, exc.value.problems, strict=True):
+        where, _, rest = problem.partition(": ")
+        line = int(where.removeprefix(f"{path}:"))
+        assert ap.address in lines[line - 1] and f"{ap.address!r} is a placeholder" in rest, problem
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert sorted(os.listdir(path.parent)) == ["city.secret", "profiles", "wifimon.yaml"]  # no temp file left
 

@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
@@ -73,13 +74,20 @@ def ack_endpoint(store: Store, token: str | None, tz: ZoneInfo, on_ack: Callable
             log.warning("ack_refused reason=bad_token")
             return reply(401, {"error": "missing or wrong bearer token"})
         try:
-            doc = json.loads(body or b"{}")
-            target = doc["target"]
+            try:
+                doc = json.loads(body or b"{}")
+            except RecursionError:  # json's own limit on nesting: a hostile body, not our failure
+                raise ValueError("JSON nested too deeply") from None
+            if not isinstance(doc, dict):
+                raise ValueError("the body must be a JSON object")
+            target = doc.get("target")
             if not isinstance(target, str) or not target:
                 raise ValueError("'target' must be a non-empty string")
             now = clock()
             until = doc.get("until")
             if isinstance(until, (int, float)) and not isinstance(until, bool):
+                if not math.isfinite(until) or until <= now:
+                    raise ValueError("'until' in unix seconds must be a time in the future")
                 until_ts: float | None = float(until)
             elif isinstance(until, str):
                 until_ts = parse_until(until, now, tz)

@@ -25,6 +25,7 @@ from collectors.identify import identify_device
 from collectors.profile import ProfileError, load_profiles, object_labels
 from collectors.snmp import PysnmpClient
 from collectors.types import Credentials, PollResult, Target, V2cCredentials, V3Credentials
+from monitor.config.types import device_address
 from monitor.domain.clients import device_total
 
 AUTH = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
@@ -66,14 +67,13 @@ def _credentials(args: argparse.Namespace) -> Credentials:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    host, sep, port = args.address.rpartition(":")
-    if not sep:
-        host, port = args.address, "161"
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{args.address!r} is not HOST or HOST:PORT")
+    try:
+        host, port = device_address(args.address)
+    except ValueError as exc:
+        raise ValueError(f"{args.address!r} is not HOST or HOST:PORT: {exc}") from None
     if args.timeout <= 0 or args.retries < 0:
         raise ValueError("--timeout must be > 0 and --retries >= 0")
-    return Target("identify", host, int(port), _credentials(args), timeout=args.timeout, retries=args.retries)
+    return Target("identify", host, port, _credentials(args), timeout=args.timeout, retries=args.retries)
 
 
 def _uptime_text(ticks: int) -> str:

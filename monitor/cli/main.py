@@ -15,24 +15,24 @@ from pathlib import Path
 import httpx
 
 from monitor.cli.common import DEFAULT_CONFIGS, config_arg, default_config
-from monitor.config import (
-    Config, ConfigError, LoadedConfig, ServiceSettings, load_config, parse_config, split_listen,
-)
+from monitor.config import Config, ConfigError, LoadedConfig, load_config, parse_config, split_listen
 
 log = logging.getLogger("monitor.cli.main")
 
-def cmd_check_config(args: argparse.Namespace) -> int:
-    from monitor.app import resolve_profiles
+def print_problems(path: Path, exc: ConfigError) -> int:
+    """Every problem on its own line, then how many: the same for ``check-config`` and ``run``."""
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    return 1
 
+
+def cmd_check_config(args: argparse.Namespace) -> int:
     path = args.config or default_config()
     try:
-        loaded = load_config(path)
-        resolve_profiles(loaded)
+        loaded = load_config(path)  # what `run` loads and checks before it starts, no more and no less
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        return 1
+        return print_problems(path, exc)
     cfg = loaded.config
     aps = sum(len(s.aps) for s in cfg.sites)
     print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
@@ -48,9 +48,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loaded = with_listen(load_config(path), args.listen)
         serve(loaded)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+        return print_problems(path, exc)
     except StoreError as exc:
         print(f"wifimon: {exc}", file=sys.stderr)
         return 1
@@ -61,7 +59,11 @@ def with_listen(loaded: LoadedConfig, listen: str | None) -> LoadedConfig:
     """The config with ``service.listen`` replaced (a container listens on all its interfaces)."""
     if not listen:
         return loaded
-    service = ServiceSettings.model_validate({**loaded.config.service.model_dump(), "listen": listen})
+    try:
+        split_listen(listen)
+    except ValueError as exc:
+        raise ConfigError([f"--listen {listen!r}: {exc}"]) from None
+    service = loaded.config.service.model_copy(update={"listen": listen})
     return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
 
 

@@ -6,10 +6,11 @@ file, and the models keep only where they live, so they never print.
 - :mod:`~monitor.config.types`: value types shared by every section (ids, host:port, durations, secrets);
 - :mod:`~monitor.config.model`: the sections and the whole :class:`Config`;
 - :mod:`~monitor.config.checks`: checks across keys (unique ids, references that exist, timing);
-- :mod:`~monitor.config.load`: YAML → located errors → :class:`LoadedConfig` with its secrets read.
+- :mod:`~monitor.config.load`: YAML → located errors → :class:`LoadedConfig` with its secrets read and its
+  profiles loaded (the one path of ``run`` and ``check-config``).
 """
 
-from monitor.config.load import ConfigError, LoadedConfig, build_credentials, load_config, parse_config, read_secret
+from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config, read_secret
 from monitor.config.model import (
     AccessPoint,
     Category,
@@ -24,11 +25,11 @@ from monitor.config.model import (
     TrapSettings,
     Weekly,
 )
-from monitor.config.types import Duration, Ident, ListenAddress, Secret, parse_duration, split_listen
+from monitor.config.types import Duration, Ident, ListenAddress, Secret, device_address, parse_duration, split_listen
 
 __all__ = [
     "AccessPoint", "Category", "Config", "ConfigError", "CredentialSpec", "Device", "Duration", "FlappingPolicy",
     "Ident", "ListenAddress", "LoadedConfig", "MaintenanceEntry", "Secret", "ServiceSettings", "Site",
-    "SnmpSettings", "TrapSettings", "Weekly", "build_credentials", "load_config", "parse_config", "parse_duration",
+    "SnmpSettings", "TrapSettings", "Weekly", "device_address", "load_config", "parse_config", "parse_duration",
     "read_secret", "split_listen",
 ]

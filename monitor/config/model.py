@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from monitor.alerting.settings import AlertingSettings
-from monitor.config.types import Duration, Ident, ListenAddress, Secret, Strict
+from monitor.config.types import DeviceAddress, Duration, Ident, ListenAddress, Secret, Strict, device_address
 from monitor.domain.local_time import unquoted_time
 from monitor.report.settings import ReportSettings
 
@@ -95,24 +95,15 @@ class Device(Strict):
     """An SNMP-managed device: an AP, or a site's uplink (PoE switch, LTE router)."""
 
     id: Ident
-    address: str = Field(description="host or host:port (default port 161)")
+    address: DeviceAddress = Field(description="host or host:port (default port 161); host: IPv4 address or DNS name")
     profile: str = Field("auto", description="profile name, or 'auto' to pick from sysObjectID/sysDescr")
     credentials: str
     snmp: SnmpSettings | None = None
     model: str = ""
 
-    @field_validator("address")
-    @classmethod
-    def _address(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
-        if sep and (not port.isdigit() or not 0 < int(port) < 65536):
-            raise ValueError("port must be 1-65535")
-        return v
-
     @property
     def host_port(self) -> tuple[str, int]:
-        host, sep, port = self.address.rpartition(":")
-        return (host, int(port)) if sep else (self.address, 161)
+        return device_address(self.address)
 
 
 class AccessPoint(Device):

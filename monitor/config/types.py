@@ -7,6 +7,7 @@ model, one way.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +35,29 @@ def split_listen(address: str) -> tuple[str, int]:
 
 
 ListenAddress = Annotated[str, AfterValidator(lambda v: split_listen(v) and v)]
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def device_address(address: str, default_port: int = 161) -> tuple[str, int]:
+    """A device's 'host' or 'host:port' → (host, port); the host an IPv4 address or a DNS name. ValueError
+    says what is wrong: ``999.300.1.1`` is refused here rather than polled and reported as a timeout."""
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        host, port = address, str(default_port)
+    elif not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("port must be 1-65535")
+    if all(c.isdigit() or c == "." for c in host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValueError(f"{host!r} is not an IPv4 address (four numbers 0-255)") from None
+    elif len(host) > 253 or not all(_HOST_LABEL.match(label) for label in host.removesuffix(".").split(".")):
+        raise ValueError(f"{host!r} is neither an IPv4 address nor a host name")
+    return host, int(port)
+
+
+DeviceAddress = Annotated[str, AfterValidator(lambda v: device_address(v) and v)]
 
 
 class Strict(BaseModel):
