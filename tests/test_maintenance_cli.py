@@ -304,3 +304,26 @@ def test_site_and_ap_in_maintenance_open_no_outage_and_leave_into_the_right_stat
             assert outages[0].started_at >= window.ends_at - 0.5  # probe timestamps vs. window bounds
         finally:
             mon.stop()
+
+
+def test_one_duration_syntax_for_the_config_and_every_option(city, capsys):
+    """`1h30m` and `1.5h` mean the same in the config, `maintenance add --duration`, `ack --until`
+    and `alerts --since` (they used to refuse each other's)."""
+    from monitor.alerting.ack import parse_until
+    from monitor.cli.main import build_parser
+
+    text = city.read_text(encoding="utf-8").replace("probe_interval: 2", "probe_interval: 2s")
+    city.write_text(text + "maintenance:\n  - {site: park, start: \"2030-03-01 01:00\", duration: 1.5h}\n"
+                    "  - {site: stop, start: \"2030-03-01 01:00\", duration: 1h30m}\n", encoding="utf-8")
+    config = parse_config(city)
+    assert [m.duration for m in config.maintenance] == [5400, 5400] and config.service.probe_interval == 2
+    for duration in ("1.5h", "1h30m", "90m", "5400"):
+        code, out, err = wifimon(["maintenance", "add", "--site", "market", "--start", "2030-05-01 02:00",
+                                  "--duration", duration, "--config", str(city)], capsys)
+        assert code == 0, err
+    store = Store(f"sqlite:///{city.parent}/wifimon.db")
+    assert {w.ends_at - w.starts_at for w in store.list_maintenance()} == {5400}
+    now = time.time()
+    assert parse_until("1.5h", now, SEOUL) == parse_until("1h30m", now, SEOUL) == now + 5400
+    for since in ("1.5h", "1h30m"):
+        assert build_parser().parse_args(["alerts", "--since", since]).since == 5400

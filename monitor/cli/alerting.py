@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from monitor.cli.common import duration_arg
 from monitor.config import Config, ConfigError, parse_config
 
 EXAMPLES = """\
@@ -42,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     p = subparsers.add_parser("alerts", help="list active alerts (and recently resolved ones)",
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--since", metavar="SPAN", default=None, help="also those resolved within: 1h, 1d, …")
+    p.add_argument("--since", metavar="SPAN", type=duration_arg, default=None,
+                   help="also those resolved within: 1h, 1.5h, 1d, …")
     _config_option(p)
     p.set_defaults(func=cmd_alerts)
 
@@ -110,19 +112,13 @@ def cmd_ack(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.alerting.ack import parse_until
     from monitor.store import StoreError, list_alerts
 
     config = _load(args)
     if config is None:
         return 1
     tz = ZoneInfo(config.service.timezone)
-    now = time.time()
-    try:
-        since = now - (parse_until(args.since, now, tz) - now) if args.since else None
-    except ValueError as exc:
-        print(f"wifimon alerts: {exc}", file=sys.stderr)
-        return 2
+    since = time.time() - args.since if args.since else None
     try:
         store = _store(config)
         try:

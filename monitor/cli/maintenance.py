@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from monitor.config import Category, Config, ConfigError, MaintenanceEntry, parse_config, parse_duration
+from monitor.cli.common import duration_arg
+from monitor.config import Category, Config, ConfigError, MaintenanceEntry, parse_config
 
 if TYPE_CHECKING:
     from monitor.store import Store
@@ -49,13 +50,6 @@ def _when(text: str) -> datetime | str:
             " '2026-11-26T02:00+09:00'") from None
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``maintenance`` with its ``add``, ``list`` and ``remove`` commands to the wifimon parser."""
     p = subparsers.add_parser(
@@ -76,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("--start", required=True, type=_when, metavar="WHEN",
                      help="'now', 'YYYY-MM-DD HH:MM' in the service time zone, or ISO 8601 with an offset")
     length = add.add_mutually_exclusive_group(required=True)
-    length.add_argument("--duration", type=_duration, metavar="D", help="e.g. 45m, 2h, 1h30m, 1d")
+    length.add_argument("--duration", type=duration_arg, metavar="D", help="e.g. 45m, 1.5h, 1h30m, 1d")
     length.add_argument("--end", type=_when, metavar="WHEN", help="end of a one-off window (instead of --duration)")
     add.add_argument("--repeat", choices=("daily", "weekly", "monthly"),
                      help="repeat at the same local time (first occurrence at --start)")

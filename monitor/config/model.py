@@ -39,7 +39,7 @@ class CredentialSpec(Strict):
 
 
 class SnmpSettings(Strict):
-    timeout: float = Field(2.0, gt=0, le=60, description="seconds per attempt")
+    timeout: Duration = Field(2.0, gt=0, le=60, description="per attempt: seconds, or e.g. 2.5s")
     retries: int = Field(1, ge=0, le=10)
 
 
@@ -61,7 +61,7 @@ class Weekly(Strict):
 
 class FlappingPolicy(Strict):
     transitions: int = Field(6, ge=2, description="state changes within 'window' that make an AP flapping")
-    window: float = Field(600, gt=0, description="seconds")
+    window: Duration = Field(600, gt=0, description="seconds, or e.g. 10m")
 
 
 class ServiceSettings(Strict):
@@ -69,15 +69,15 @@ class ServiceSettings(Strict):
     timezone: str = "Asia/Seoul"
     listen: ListenAddress = Field("127.0.0.1:9810", description="host:port of /metrics, /healthz, /readyz")
     store_url: str = Field("sqlite:///wifimon.db", description="SQLAlchemy URL; relative SQLite paths are relative to the working directory")
-    probe_interval: float = Field(15, gt=0, le=3600, description="seconds between liveness probes of an AP")
-    metrics_interval: float = Field(60, gt=0, le=3600, description="seconds between full polls of an AP")
+    probe_interval: Duration = Field(15, gt=0, le=3600, description="between liveness probes of an AP (15, 15s, 1m)")
+    metrics_interval: Duration = Field(60, gt=0, le=3600, description="between full polls of an AP")
     spread: float = Field(0.8, ge=0, le=1, description="fraction of an interval a round is spread over")
     confirm_failures: int = Field(3, ge=1, le=20, description="consecutive failed probes that confirm down")
-    recheck_interval: float = Field(5, gt=0, le=600, description="seconds between fast re-checks of a failing AP")
+    recheck_interval: Duration = Field(5, gt=0, le=600, description="between fast re-checks of a failing AP")
     concurrency: int = Field(50, ge=1, le=1000, description="SNMP requests in flight")
     snmp: SnmpSettings = SnmpSettings()
     flapping: FlappingPolicy = FlappingPolicy()
-    rollup_interval: float = Field(300, gt=0, description="seconds between usage rollup writes")
+    rollup_interval: Duration = Field(300, gt=0, description="between usage rollup writes")
 
     @field_validator("timezone")
     @classmethod
@@ -175,7 +175,7 @@ class MaintenanceEntry(Strict):
     all: bool = Field(False, description="every site")
     start: datetime
     end: datetime | None = None
-    duration: Duration | None = Field(None, description="e.g. 2h, 90m, 1h30m, 1d")
+    duration: Duration | None = Field(None, description="e.g. 2h, 90m, 1.5h, 1h30m, 1d")
     repeat: Recurrence | None = None
     comment: str = ""
 

@@ -8,6 +8,7 @@ model, one way.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -79,18 +80,26 @@ class Secret(Strict):
         return self
 
 
-_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_DURATION_RE = re.compile(rf"^(?:{_NUMBER}d)?(?:{_NUMBER}h)?(?:{_NUMBER}m)?(?:{_NUMBER}s)?$")
+_SECONDS_RE = re.compile(rf"^{_NUMBER}$")
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from '45m', '2h', '1h30m', '1d' or a number of seconds; ValueError says what is accepted."""
+    """Seconds from '45m', '1.5h', '1h30m', '1d', '90s', '90' or a number of seconds; ValueError says what is
+    accepted. The one duration syntax: config values and every command-line option read durations here."""
+    text = re.sub(r"\s+", "", value.lower()) if isinstance(value, str) else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION_RE.match(value.strip().lower())) and any(m.groups()):
-        d, h, mi, s = (int(g or 0) for g in m.groups())
-        seconds = float(d * 86400 + h * 3600 + mi * 60 + s)
+    elif text is not None and (m := _SECONDS_RE.match(text)):
+        seconds = float(m.group(1))
+    elif text is not None and (m := _DURATION_RE.match(text)) and any(m.groups()):
+        d, h, mi, s = (float(g or 0) for g in m.groups())
+        seconds = d * 86400 + h * 3600 + mi * 60 + s
     else:
-        raise ValueError(f"{value!r} is not a duration: write e.g. 45m, 2h, 1h30m or 1d")
+        raise ValueError(f"{value!r} is not a duration: write e.g. 45m, 1.5h, 1h30m, 1d or 90 (seconds)")
+    if not math.isfinite(seconds):
+        raise ValueError(f"{value!r} is not a finite duration")
     if not seconds > 0:
         raise ValueError("a duration must be longer than 0 seconds")
     return seconds
