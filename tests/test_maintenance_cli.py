@@ -82,11 +82,20 @@ def test_add_list_remove_round_trip_with_every_scope(city, capsys):
     assert re.search(r"^1 +site market \(공설시장\) +2030-05-01 02:00–04:00 +weekly +kim +AP 교체$", out, re.M), out
     assert re.search(r"^2 +ap market-ap1 +now, until \d{4}-\d\d-\d\d \d\d:\d\d +- ", out, re.M), out
 
+    # Window 2 began at 'now': removing it ends it (the premise used to be that it is deleted), and keeps
+    # what it covered; a window not begun yet is deleted.
     code, out, _ = wifimon(["maintenance", "remove", "2", *cfg], capsys)
-    assert code == 0 and "maintenance window 2 removed" in out
-    assert sorted(w.id for w in store.list_maintenance()) == [1, 3, 4, 5, 6]
+    assert code == 0 and "maintenance window 2 ended at " in out and "stays in the reports" in out
+    assert sorted(w.id for w in store.list_maintenance(since=time.time())) == [1, 3, 4, 5, 6]
+    retired = store.get_maintenance(2)
+    assert retired is not None and retired.retired_at is not None and retired.starts_at < retired.retired_at
     code, out, err = wifimon(["maintenance", "remove", "2", *cfg], capsys)
-    assert code == 1 and "no maintenance window with id 2" in err
+    assert code == 1 and "no maintenance window with id 2" in err and "it was removed at" in err
+    code, out, _ = wifimon(["maintenance", "list", "--all", *cfg], capsys)
+    assert re.search(r"^2 +ap market-ap1 +removed \d{4}-\d\d-\d\d \d\d:\d\d ", out, re.M), out
+    code, out, _ = wifimon(["maintenance", "remove", "1", *cfg], capsys)
+    assert code == 0 and "maintenance window 1 removed (it had not begun)" in out
+    assert store.get_maintenance(1) is None
 
 
 def test_list_shows_config_windows_and_hides_ended_ones_unless_asked(tmp_path, capsys):

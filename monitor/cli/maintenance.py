@@ -80,11 +80,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.set_defaults(func=cmd_add)
 
     ls = sub.add_parser("list", help="windows in force or to come, from the store and the config")
-    ls.add_argument("--all", action="store_true", help="include one-off windows that have ended")
+    ls.add_argument("--all", action="store_true", help="include windows that have ended or were removed")
     _config_option(ls)
     ls.set_defaults(func=cmd_list)
 
-    rm = sub.add_parser("remove", help="remove a window added with 'add' (config windows: edit the config)")
+    rm = sub.add_parser("remove", help="remove a window added with 'add': one that has begun ends now, its past"
+                                       " is kept (config windows: edit the config)")
     rm.add_argument("id", type=int, metavar="ID", help="the window's id, as 'list' prints it")
     _config_option(rm)
     rm.set_defaults(func=cmd_remove)
@@ -228,7 +229,9 @@ def _list(args: argparse.Namespace) -> int:
         occurrence = next_occurrence(w, now)
         if occurrence is None and not args.all:
             continue
-        if occurrence is None:
+        if occurrence is None and w.retired_at is not None:
+            when = "removed " + _fmt(w.retired_at, tz)
+        elif occurrence is None:
             when = "ended " + _fmt(w.ends_at, tz)
         elif occurrence[0] <= now:
             when = "now, until " + _fmt(occurrence[1], tz)
@@ -251,14 +254,26 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     _, config = _load(args)
+    tz = config.service.timezone
+    now = time.time()
     store = _store(config)
     try:
-        if not store.delete_maintenance(args.id):
-            raise _UserError(f"no maintenance window with id {args.id} in {store.display_url}"
-                             " ('wifimon maintenance list' shows the ids)")
+        removed = store.remove_maintenance(args.id, now)
     finally:
         store.close()
-    print(f"maintenance window {args.id} removed; the running service drops it within 15 s")
+    if removed is None:
+        raise _UserError(f"no maintenance window with id {args.id} in {store.display_url}"
+                         " ('wifimon maintenance list' shows the ids)")
+    done, window = removed
+    if done == "deleted":
+        print(f"maintenance window {args.id} removed (it had not begun); the running service drops it within 15 s")
+    elif done == "already_retired":
+        assert window.retired_at is not None
+        raise _UserError(f"no maintenance window with id {args.id} in force or to come:"
+                         f" it was removed at {_fmt(window.retired_at, tz)} {tz}")
+    else:
+        print(f"maintenance window {args.id} ended at {_fmt(now, tz)} {tz}: it applies no more, and what it"
+              " covered before stays in the reports; the running service drops it within 15 s")
     return 0
 
 
