@@ -79,8 +79,8 @@ def test_add_list_remove_round_trip_with_every_scope(city, capsys):
     code, out, _ = wifimon(["maintenance", "list", *cfg], capsys)
     assert code == 0
     assert sorted(ids_listed(out)) == ["1", "2", "3", "4", "5", "6"]
-    assert re.search(r"^1 +site market \(공설시장\) +2030-05-01 02:00–04:00 +weekly +kim +AP 교체$", out, re.M), out
-    assert re.search(r"^2 +ap market-ap1 +now, until \d{4}-\d\d-\d\d \d\d:\d\d +- ", out, re.M), out
+    assert re.search(r"^1 +site market \(공설시장\) +2030-05-01 02:00–04:00 KST +weekly +kim +AP 교체$", out, re.M), out
+    assert re.search(r"^2 +ap market-ap1 +now, until \d{4}-\d\d-\d\d \d\d:\d\d KST +- ", out, re.M), out
 
     # Window 2 began at 'now': removing it ends it (the premise used to be that it is deleted), and keeps
     # what it covered; a window not begun yet is deleted.
@@ -92,7 +92,7 @@ def test_add_list_remove_round_trip_with_every_scope(city, capsys):
     code, out, err = wifimon(["maintenance", "remove", "2", *cfg], capsys)
     assert code == 1 and "no maintenance window with id 2" in err and "it was removed at" in err
     code, out, _ = wifimon(["maintenance", "list", "--all", *cfg], capsys)
-    assert re.search(r"^2 +ap market-ap1 +removed \d{4}-\d\d-\d\d \d\d:\d\d ", out, re.M), out
+    assert re.search(r"^2 +ap market-ap1 +removed \d{4}-\d\d-\d\d \d\d:\d\d KST ", out, re.M), out
     code, out, _ = wifimon(["maintenance", "remove", "1", *cfg], capsys)
     assert code == 0 and "maintenance window 1 removed (it had not begun)" in out
     assert store.get_maintenance(1) is None
@@ -112,7 +112,7 @@ maintenance:
     store.add_maintenance(MaintenanceWindow("site", "stop", now - 7200, now - 3600, "Asia/Seoul", "lee"), now)
     code, out, _ = wifimon(["maintenance", "list", "--config", str(config)], capsys)
     assert code == 0 and ids_listed(out) == ["config[0]"]
-    assert re.search(r"^config\[0\] +site park \(은파호수공원\) +2030-03-01 01:00–04:00 +- +config +정기 점검$", out, re.M)
+    assert re.search(r"^config\[0\] +site park \(은파호수공원\) +2030-03-01 01:00–04:00 KST +- +config +정기 점검$", out, re.M)
     code, out, _ = wifimon(["maintenance", "list", "--all", "--config", str(config)], capsys)
     assert ids_listed(out) == ["1", "config[0]"] and "ended " in out
 

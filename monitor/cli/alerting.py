@@ -10,12 +10,12 @@ import argparse
 import getpass
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.cli.common import duration_arg
 from monitor.config import Config, ConfigError, parse_config
+from monitor.domain.local_time import local_text
 
 EXAMPLES = """\
 examples:
@@ -74,7 +74,7 @@ def _store(config: Config):  # type: ignore[no-untyped-def]
 
 
 def _when(ts: float | None, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%m-%d %H:%M:%S") if ts else "-"
+    return local_text(ts, tz, seconds=True)
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
@@ -128,10 +128,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"wifimon alerts: {exc}", file=sys.stderr)
         return 1
-    print(f"{'KEY':<36} {'SEVERITY':<9} {'STATUS':<10} {'SINCE':<15} {'RESOLVED':<15} ACK")
+    print(f"{'KEY':<36} {'SEVERITY':<9} {'STATUS':<10} {'SINCE':<23} {'RESOLVED':<23} ACK")
     for a in rows:
         ack = f"{a.acked_by} {_when(a.acked_at, tz)}" if a.acked_at else "-"
-        print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<15} "
-              f"{_when(a.resolved_at, tz):<15} {ack}")
+        print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<23} "
+              f"{_when(a.resolved_at, tz):<23} {ack}")
     print(f"({len(rows)} alert(s))")
     return 0

@@ -9,13 +9,13 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from monitor.cli.common import DEFAULT_CONFIGS, config_arg, default_config
 from monitor.config import Config, ConfigError, LoadedConfig, load_config, parse_config, split_listen
+from monitor.domain.local_time import local_text
 
 log = logging.getLogger("monitor.cli.main")
 
@@ -67,10 +67,6 @@ def with_listen(loaded: LoadedConfig, listen: str | None) -> LoadedConfig:
     return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
 
 
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S") if ts else "-"
-
-
 def print_last_known(cfg: Config) -> None:
     """With the service down, what the store last recorded: sites not up, since when (no clients, no polls)."""
     from monitor.store import Store, StoreError
@@ -89,9 +85,10 @@ def print_last_known(cfg: Config) -> None:
             if scope == "site" and entity in names and state != "up"]
     print(f"last known states in the store ({store.display_url}); the other {len(names) - len(rows)} sites"
           " were last seen up, or never:")
-    print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<15} NAME")
+    tz = cfg.service.timezone
+    print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<23} NAME")
     for entity, state, since in rows:
-        print(f"{entity:<16} {state:<15} {_when(since):<15} {names[entity]}")
+        print(f"{entity:<16} {state:<15} {local_text(since, tz, seconds=True):<23} {names[entity]}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -119,11 +116,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts[s["state"]] = counts.get(s["state"], 0) + 1
     print("sites: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     shown = [s for s in sites if args.all or s["state"] != "up"]
-    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<15} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  LAST POLL       NAME")
+    tz = cfg.service.timezone
+
+    def when(ts: float | None) -> str:
+        return local_text(ts, tz, seconds=True)
+
+    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<23} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  {'LAST POLL':<23} NAME")
     for s in shown:
         for i, a in enumerate(s["aps"]):
-            head = (f"{s['id']:<16} {s['state']:<15} {_when(s['since']):<15}" if i == 0 else " " * 48)
-            print(f"{head} {a['id']:<20} {a['state']:<15} {'-' if a['clients'] is None else a['clients']:>7}  {_when(a['last_poll']):<15} "
+            head = (f"{s['id']:<16} {s['state']:<15} {when(s['since']):<23}" if i == 0 else " " * 56)
+            clients = "-" if a["clients"] is None else a["clients"]
+            print(f"{head} {a['id']:<20} {a['state']:<15} {clients:>7}  {when(a['last_poll']):<23} "
                   f"{s['name'] if i == 0 else ''}")
     if not args.all:
         print(f"({len(sites) - len(shown)} sites up not shown; --all shows every site)")

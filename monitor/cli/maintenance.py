@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from monitor.cli.common import duration_arg
 from monitor.config import Category, Config, ConfigError, MaintenanceEntry, parse_config
+from monitor.domain.local_time import local_text
 
 if TYPE_CHECKING:
     from monitor.store import Store
@@ -183,14 +184,14 @@ def _add(args: argparse.Namespace) -> int:
     tz = config.service.timezone
     window = to_window(_entry(args, tz), tz, created_by=(args.by or _login())[:128])
     if window.recurrence is None and window.ends_at <= time.time():
-        raise _UserError(f"--start/--end: the window ended in the past ({_fmt(window.ends_at, tz)} {tz})")
+        raise _UserError(f"--start/--end: the window ended in the past ({_fmt(window.ends_at, tz)})")
     store = _store(config)
     try:
         saved = store.add_maintenance(window, time.time())
     finally:
         store.close()
     print(f"maintenance window {saved.id} added: {_describe_scope(saved.scope_kind, saved.scope_value, config)},"
-          f" {_span(saved.starts_at, saved.ends_at, tz)} ({tz})"
+          f" {_span(saved.starts_at, saved.ends_at, tz)}"
           + (f", repeats {saved.recurrence}" if saved.recurrence else "")
           + (f"; {saved.comment}" if saved.comment else ""))
     print("the running service applies it within 15 s")
@@ -223,7 +224,7 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         store.close()
     rows = [(str(w.id), w) for w in stored] + [(f"config[{i}]", w) for i, w in enumerate(config_windows(config))]
-    print(f"{'ID':<10} {'SCOPE':<30} {'NEXT (' + tz + ')':<36} {'REPEAT':<8} {'BY':<12} COMMENT")
+    print(f"{'ID':<10} {'SCOPE':<30} {'NEXT':<40} {'REPEAT':<8} {'BY':<12} COMMENT")
     shown = 0
     for ident, w in rows:
         occurrence = next_occurrence(w, now)
@@ -238,7 +239,7 @@ def _list(args: argparse.Namespace) -> int:
         else:
             when = _span(*occurrence, tz)
         scope = _describe_scope(w.scope_kind, w.scope_value, config)
-        print(f"{ident:<10} {_pad(scope, 30)} {when:<36} {w.recurrence or '-':<8} {_pad(w.created_by, 12)} {w.comment}")
+        print(f"{ident:<10} {_pad(scope, 30)} {when:<40} {w.recurrence or '-':<8} {_pad(w.created_by, 12)} {w.comment}")
         shown += 1
     if not shown:
         print("(no maintenance windows" + ("" if args.all else " in force or to come; --all lists ended ones") + ")")
@@ -270,9 +271,9 @@ def _remove(args: argparse.Namespace) -> int:
     elif done == "already_retired":
         assert window.retired_at is not None
         raise _UserError(f"no maintenance window with id {args.id} in force or to come:"
-                         f" it was removed at {_fmt(window.retired_at, tz)} {tz}")
+                         f" it was removed at {_fmt(window.retired_at, tz)}")
     else:
-        print(f"maintenance window {args.id} ended at {_fmt(now, tz)} {tz}: it applies no more, and what it"
+        print(f"maintenance window {args.id} ended at {_fmt(now, tz)}: it applies no more, and what it"
               " covered before stays in the reports; the running service drops it within 15 s")
     return 0
 
@@ -287,12 +288,14 @@ def _pad(text: str, width: int) -> str:
 
 
 def _fmt(ts: float, tz: str) -> str:
-    return datetime.fromtimestamp(ts, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return local_text(ts, tz)
 
 
 def _span(start: float, end: float, tz: str) -> str:
+    """``2026-11-26 02:00–04:00 KST`` within a day (and one zone), else both ends in full."""
     a, b = _fmt(start, tz), _fmt(end, tz)
-    return f"{a}–{b[11:]}" if a[:10] == b[:10] else f"{a} – {b}"
+    same_day, same_zone = a[:10] == b[:10], a[16:] == b[16:]
+    return f"{a[:16]}–{b[11:]}" if same_day and same_zone else f"{a} – {b}"
 
 
 def _describe_scope(kind: str, value: str | None, config: Config) -> str:
