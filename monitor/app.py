@@ -106,6 +106,8 @@ class Service:
         report_job = build_report_job(self.loaded, self.store)  # None unless report.schedule is set
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
+        # An outage left open by the last run ends where its watching ended; the poller starts from there.
+        await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
         poller.restore(last)
         await poller.register()
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)

@@ -83,6 +83,21 @@ def test_migrate_from_empty_creates_schema_matching_models(store_url: str) -> No
         s.close()
 
 
+def test_outages_left_open_end_where_the_last_run_stopped_watching(store: Store) -> None:
+    run1 = store.start_run(T0)
+    store.record_transitions([ap("a1", "up", "down", T0 + 30), ap("a2", "up", "down", T0 + 40),
+                              Transition(Scope.SITE, "s1", "s1", "up", "down", T0 + 40)], run1)
+    store.stop_run(run1, T0 + 100)  # a clean stop during the outage
+    run2 = store.start_run(T0 + 900)
+    ended = store.end_outages_at_stop([(Scope.AP, "a1"), (Scope.SITE, "s1")], run2)  # a2: not ours
+    assert sorted((t.entity, t.new, t.at) for t in ended) == [("a1", "unknown", T0 + 100), ("s1", "unknown", T0 + 100)]
+    assert {o.entity: (o.ended_at, o.end_state) for o in store.outages(T0, T0 + 900)} == {
+        "a1": (T0 + 100, "unknown"), "s1": (T0 + 100, "unknown"), "a2": (None, None)}
+    assert store.last_states()[(Scope.AP, "a1")] == ("unknown", T0 + 100, None)
+    assert [t.run_id for t in store.transitions(T0 + 100, T0 + 101)] == [run1, run1]  # the stopped run's
+    assert store.end_outages_at_stop([(Scope.AP, "a1"), (Scope.SITE, "s1")], run2) == []  # nothing left open
+
+
 def test_migration_0003_keeps_the_windows_of_a_0002_store(store_url: str) -> None:
     from alembic import command
     from alembic.config import Config as AlembicConfig
