@@ -107,6 +107,9 @@ class Device(Strict):
 
 
 class AccessPoint(Device):
+    place: str = Field("", description="where on the site it hangs (the dataset's 설치장소상세), e.g. '공설시장 2층'")
+    lat: float | None = Field(None, ge=-90, le=90, description="its own position, when the site spans several")
+    lon: float | None = Field(None, ge=-180, le=180)
     ssids: tuple[str, ...] = ()
     controller: Ident | None = Field(
         None, description="id of an entry under 'controllers:' whose AP table says whether this AP is up"
