@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from collectors.profile import Profile  # noqa: E402
 from collectors.snmp import PysnmpClient  # noqa: E402
-from monitor.app import resolve_profiles  # noqa: E402
 from monitor.config.load import LoadedConfig, load_config  # noqa: E402
 from monitor.exposition.metrics import ServiceMetrics  # noqa: E402
 from monitor.polling.poller import Poller  # noqa: E402
@@ -143,7 +142,7 @@ def main() -> None:
     ap.add_argument("--config", type=Path, default=ROOT / "config/demo/wifimon.yaml")
     args = ap.parse_args()
     loaded = load_config(args.config)
-    profiles = resolve_profiles(loaded)
+    profiles = loaded.profiles
     control = f"127.0.0.1:{free_port()}"
     sim = subprocess.Popen([sys.executable, "-m", "simulator", "--config", str(args.config), "--control", control],
                            stdout=subprocess.PIPE, text=True, cwd=ROOT)

@@ -208,6 +208,12 @@ def _auth_data(creds: Credentials) -> hl_auth.CommunityData | hl_auth.UsmUserDat
         raise ValueError(f"v3 user {creds.user!r}: {type(exc).__name__}: {exc}") from None
 
 
+def check_credentials(creds: Credentials) -> None:
+    """ValueError (without secrets) when this client would refuse the credentials: what a config check calls
+    so that a config it passes never fails at :meth:`PysnmpClient.register`."""
+    _auth_data(creds)
+
+
 async def _until(predicate: Any, deadline_s: float, what: str) -> None:
     """Yield to the loop until ``predicate()`` holds; TimeoutError naming ``what`` after the deadline."""
     end = time.monotonic() + deadline_s

@@ -20,7 +20,6 @@ from apscheduler.triggers.cron import CronTrigger
 from collectors.snmp import PysnmpClient
 from prometheus_client import CollectorRegistry
 
-from collectors.profile import Profile, ProfileError, load_profiles
 from monitor.alerting.service import Alerting
 from monitor.config.load import ConfigError, LoadedConfig
 from monitor.config.types import split_listen
@@ -54,40 +53,6 @@ def wifimon_version() -> str:
         return "0+unknown"
 
 
-def check_profiles(loaded: LoadedConfig, profiles: dict[str, Profile]) -> None:
-    """Every device names a known profile (or 'auto'); all unknown names are reported at once."""
-    problems = []
-    for si, site in enumerate(loaded.config.sites):
-        devices = [(f"sites[{si}].aps[{ai}]", ap) for ai, ap in enumerate(site.aps)]
-        if site.uplink:
-            devices.append((f"sites[{si}].uplink", site.uplink))
-        for where, dev in devices:
-            if dev.profile != "auto" and dev.profile not in profiles:
-                problems.append(f"{loaded.path}: {where}.profile: unknown profile {dev.profile!r}"
-                                f" (known: {', '.join(sorted(profiles))}, auto)")
-    for ci, ctl in enumerate(loaded.config.controllers):
-        where = f"{loaded.path}: controllers[{ci}].profile"
-        if ctl.profile != "auto" and ctl.profile not in profiles:
-            problems.append(f"{where}: unknown profile {ctl.profile!r} (known: {', '.join(sorted(profiles))}, auto)")
-        elif ctl.profile != "auto" and profiles[ctl.profile].controller is None:
-            with_table = sorted(n for n, p in profiles.items() if p.controller is not None)
-            problems.append(f"{where}: profile {ctl.profile!r} has no controller AP table"
-                            f" (profiles with one: {', '.join(with_table)}, auto)")
-    if problems:
-        raise ConfigError(problems)
-
-
-def resolve_profiles(loaded: LoadedConfig) -> dict[str, Profile]:
-    base = loaded.path.parent
-    dirs = [d if d.is_absolute() else base / d for d in loaded.config.profile_dirs]
-    try:
-        profiles = load_profiles(*dirs)
-    except ProfileError as exc:  # a bad profile file is a configuration problem, reported the same way
-        raise ConfigError(str(exc).splitlines()) from None
-    check_profiles(loaded, profiles)
-    return profiles
-
-
 @dataclass
 class StoreSink:
     """Sends the poller's decisions to the store through the writer thread, in order."""
@@ -119,7 +84,7 @@ class Service:
     def __init__(self, loaded: LoadedConfig):
         self.loaded = loaded
         self.cfg = loaded.config.service
-        self.profiles = resolve_profiles(loaded)
+        self.profiles = loaded.profiles
         self.registry = CollectorRegistry()
         self.metrics = ServiceMetrics(self.registry, wifimon_version())
         self.store = Store(self.cfg.store_url)
@@ -145,6 +110,8 @@ class Service:
         report_job = build_report_job(self.loaded, self.store)  # None unless report.schedule is set
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
+        # An outage left open by the last run ends where its watching ended; the poller starts from there.
+        await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
         poller.restore(last)
         await poller.register()
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)

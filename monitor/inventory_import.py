@@ -7,7 +7,8 @@ messy in known ways, and each is handled here rather than left to the operator:
 - Three header generations (2016: 설치년월/위도/경도 and a trailing empty column; 2019–2023: a leading
   번호, 설치연월, WGS84위도/WGS84경도; 2024 on: a leading 관리번호, 설치시설구분명). Columns are matched by
   name, never by position.
-- The same place repeated once per AP or per floor: merged into one site, rows counted as its APs.
+- The same place repeated once per AP or per floor: merged into one site, each row one AP with its own
+  설치장소상세 and position; rows of one name far apart are one site only when their address says so.
 - Zero, swapped or out-of-range coordinates; blank SSIDs; SSIDs spelled five ways; 전라북도 in old
   files and 전북특별자치도 in new ones.
 
@@ -129,8 +130,8 @@ _NAME_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 # Where coordinates of a Korean place can be at all: anything else is a typo or a placeholder.
 _LAT_RANGE = (33.0, 39.0)
 _LON_RANGE = (124.0, 132.0)
-_SAME_PLACE_M = 150  # a row of the same name without an address, this close, is the same place
-_SPREAD_FLAG_M = 500  # rows merged by address but further apart than this are worth a look
+_SAME_PLACE_M = 100  # rows of one name this close are one place, if no address of their own says otherwise
+_SPREAD_FLAG_M = 500  # rows merged by their address but further apart than this are worth a look
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MAX_SITE_ID = 56  # leaves room for "-ap12" in AP ids (limit 64)
@@ -154,8 +155,18 @@ class Message:
 
 
 @dataclass(frozen=True)
+class ImportedAp:
+    """One row of the file: one AP, where on its site it hangs (설치장소상세) and its own position."""
+
+    line: int
+    place: str
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True)
 class ImportedSite:
-    """One place from the file, its duplicate rows merged. ``lines`` are the file lines it came from."""
+    """One place from the file, its rows merged: one AP per row, each keeping its own detail and position."""
 
     id: str
     name: str
@@ -164,9 +175,17 @@ class ImportedSite:
     district: str
     lat: float | None
     lon: float | None
-    ap_count: int
     ssids: tuple[str, ...]
-    lines: tuple[int, ...]
+    aps: tuple[ImportedAp, ...]
+
+    @property
+    def ap_count(self) -> int:
+        return len(self.aps)
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        """The file lines the site came from, one per AP."""
+        return tuple(ap.line for ap in self.aps)
 
     def owned(self) -> dict[str, Any]:
         """The keys the import owns in a config's site entry; empty values are left out."""
@@ -391,6 +410,7 @@ class _Row:
     line: int
     mgmt_no: str
     name: str
+    detail: str
     sido: str
     sigungu: str
     facility: str
@@ -516,7 +536,7 @@ def parse_sites(raw: bytes, sigungu: str | None = None) -> ParseResult:
             flagged = True
         rows.append(
             _Row(
-                line=line, mgmt_no=v["mgmt_no"], name=v["name"], sido=v["sido"],
+                line=line, mgmt_no=v["mgmt_no"], name=v["name"], detail=re.sub(r"\s+", " ", v["detail"]), sido=v["sido"],
                 sigungu=v["sigungu"], facility=v["facility"], ssid=v["ssid"],
                 road=_modernize_address(v["road"]), jibun=_modernize_address(v["jibun"]),
                 pos=pos, flagged=flagged,
@@ -535,10 +555,66 @@ def parse_sites(raw: bytes, sigungu: str | None = None) -> ParseResult:
     )
 
 
+def _site_ids(groups: list[list[_Row]], messages: list[Message]) -> list[str]:
+    """Each group's site id, independent of row order: from its 관리번호, else a hash of its name and smallest
+    address key. Groups that come out the same (one name and address, rows far apart) are told apart by
+    what they hold (positions, details), the first by that order keeping the plain id."""
+    base = []
+    for members in groups:
+        key_address = min((r.road_key or r.jibun_key) or f"{r.sigungu}{r.pos}" for r in members)
+        base.append(_site_id((r.mgmt_no for r in members), _site_name(members[0].name), key_address))
+    ids = list(base)
+    used: set[str] = set()
+    content = [sorted((r.pos or (999.0, 999.0), r.detail, r.line) for r in members) for members in groups]
+    for g in sorted(range(len(groups)), key=lambda g: (base[g], content[g])):
+        site_id = base[g]
+        if site_id in used:
+            first = groups[g][0]
+            messages.append(Message(first.line, "flagged", f"site id {site_id} already used; made unique"))
+            first.flagged = True
+            n = 2
+            while f"{site_id}-{n}" in used:
+                n += 1
+            site_id = f"{site_id}-{n}"
+        used.add(site_id)
+        ids[g] = site_id
+    return ids
+
+
+def _merge_note(name: str, members: list[_Row]) -> str:
+    """One merge, as the report says it: which lines, why, how far apart, and each AP's own detail."""
+    first = members[0]
+    by_address = all((r.road_key and r.road_key == first.road_key) or (r.jibun_key and r.jibun_key == first.jibun_key)
+                     for r in members[1:])
+    placed = [r.pos for r in members if r.pos]
+    spread = max((_distance_m(a, b) for a in placed for b in placed), default=None)
+    apart = f", {spread:,.0f} m apart at most" if spread is not None else ""
+    aps = "; ".join(f"AP {n} line {r.line}: {r.detail or 'no 설치장소상세'}" for n, r in enumerate(members, start=1))
+    return (f"lines {', '.join(str(r.line) for r in members)} merged into one site {name}"
+            f" ({'same address' if by_address else 'same name, within 100 m'}{apart}); each AP keeps its own"
+            f" 설치장소상세 and position: {aps}")
+
+
 def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
-    """Merge the rows of one place into one site: same name, and the same road or lot address (or,
-    for a row without an address, within 150 m)."""
+    """Merge the rows of one place into one site. Rows of one name are one place when
+
+    - they share a road or lot address that is theirs alone: the data says it is one facility, however
+      far apart their coordinates (a park, a hotel's floors geocoded a kilometre apart);
+    - or they lie within 100 m of each other and no address of their own tells them apart (a row without
+      an address, or an address other places of the file use too: a city hall's, written for all).
+
+    Rows of one name further apart than that are separate sites. Each row stays an AP with its own
+    설치장소상세 and position.
+    """
     parent = list(range(len(rows)))
+    names_at: dict[str, set[str]] = {}  # address key → the place names written with it
+    for row in rows:
+        for key in (row.road_key, row.jibun_key):
+            if key:
+                names_at.setdefault(key, set()).add(_name_key(_site_name(row.name)))
+
+    def own(key: str) -> bool:
+        return bool(key) and len(names_at.get(key, ())) == 1
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -554,14 +630,14 @@ def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
         for a_pos, a in enumerate(members):
             for b in members[a_pos + 1 :]:
                 ra, rb = rows[a], rows[b]
-                same_address = (ra.road_key and ra.road_key == rb.road_key) or (
-                    ra.jibun_key and ra.jibun_key == rb.jibun_key
-                )
-                # Position alone decides only for a row without any address: two bus stops of one
-                # name face each other across a road, 30 m apart, with addresses of their own.
+                road, jibun = ra.road_key == rb.road_key, ra.jibun_key == rb.jibun_key
+                facility = (road and own(ra.road_key)) or (jibun and own(ra.jibun_key))
+                # Position decides only where no address of their own tells them apart: two bus stops of
+                # one name face each other across a road, 30 m apart, with addresses of their own.
                 unaddressed = not (ra.road_key or ra.jibun_key) or not (rb.road_key or rb.jibun_key)
-                near = unaddressed and ra.pos and rb.pos and _distance_m(ra.pos, rb.pos) <= _SAME_PLACE_M
-                if same_address or near:
+                shared = (road and bool(ra.road_key)) or (jibun and bool(ra.jibun_key))
+                near = bool(ra.pos and rb.pos and _distance_m(ra.pos, rb.pos) <= _SAME_PLACE_M)
+                if facility or ((unaddressed or shared) and near):
                     parent[find(b)] = find(a)
 
     groups: dict[int, list[_Row]] = {}
@@ -569,22 +645,11 @@ def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
         groups.setdefault(find(i), []).append(row)
 
     sites: list[ImportedSite] = []
-    used: set[str] = set()
-    for members in groups.values():
+    ids = _site_ids(list(groups.values()), messages)
+    for members, site_id in zip(groups.values(), ids, strict=True):
         first = members[0]
         name = _site_name(first.name)
         address = first.road or first.jibun
-        # The id must not depend on row order, so hash the smallest address key of the group.
-        key_address = min((r.road_key or r.jibun_key) or f"{r.sigungu}{r.pos}" for r in members)
-        site_id = _site_id((r.mgmt_no for r in members), name, key_address)
-        if site_id in used:
-            messages.append(Message(first.line, "flagged", f"site id {site_id} already used; made unique"))
-            first.flagged = True
-            n = 2
-            while f"{site_id}-{n}" in used:
-                n += 1
-            site_id = f"{site_id}-{n}"
-        used.add(site_id)
 
         category, known = classify(first.facility, name)
         if not known:
@@ -593,6 +658,8 @@ def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
                 Message(first.line, "flagged", f"unknown 설치시설구분 {first.facility!r} for {name}; category {category}")
             )
         placed = next((r for r in members if r.pos), None)
+        if len(members) > 1:
+            messages.append(Message(first.line, "note", _merge_note(name, members)))
         for n, row in enumerate(members[1:], start=2):
             messages.append(Message(row.line, "note", f"same place as line {first.line} ({name}): AP {n}"))
             if placed and placed.pos and row.pos:
@@ -600,7 +667,9 @@ def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
                 if d > _SPREAD_FLAG_M:
                     row.flagged = True
                     messages.append(
-                        Message(row.line, "flagged", f"{d / 1000:.1f} km from line {placed.line}'s position for the same place; kept line {placed.line}'s")
+                        Message(row.line, "flagged", f"{d / 1000:.1f} km from line {placed.line}'s position for the same"
+                                                     f" place (its address says so): check this row's coordinates;"
+                                                     f" the AP keeps its own, the site line {placed.line}'s")
                     )
             other, _ = classify(row.facility, name)
             if other != category:
@@ -616,7 +685,9 @@ def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
                 district=_district(name, first.sigungu, first.jibun, first.road),
                 lat=round(placed.pos[0], 7) if placed and placed.pos else None,
                 lon=round(placed.pos[1], 7) if placed and placed.pos else None,
-                ap_count=len(members), ssids=tuple(ssids), lines=tuple(r.line for r in members),
+                ssids=tuple(ssids),
+                aps=tuple(ImportedAp(r.line, r.detail, round(r.pos[0], 7) if r.pos else None,
+                                     round(r.pos[1], 7) if r.pos else None) for r in members),
             )
         )
     return sites
@@ -643,9 +714,13 @@ def placeholder_aps(site: ImportedSite, credentials: str) -> list[dict[str, Any]
     forgotten placeholder shows as a clear error, never as a poll of some real host.
     """
     aps = []
-    for n in range(1, site.ap_count + 1):
+    for n, row in enumerate(site.aps, start=1):
         ap_id = f"{site.id}-ap{n}"
         ap: dict[str, Any] = {"id": ap_id, "address": f"{ap_id}.invalid", "credentials": credentials}
+        if row.place:
+            ap["place"] = row.place
+        if row.lat is not None and row.lon is not None:
+            ap["lat"], ap["lon"] = row.lat, row.lon
         if site.ssids:
             ap["ssids"] = list(site.ssids)
         aps.append(ap)

@@ -118,6 +118,25 @@ async def test_http_ack_needs_the_bearer_token(configured):
     assert (rec.acked_by, rec.ack_comment) == ("park", "보는 중")
 
 
+async def test_http_ack_refuses_malformed_bodies_with_400(configured):
+    cfg, store = configured
+    server = HttpServer(CollectorRegistry(), lambda: EMPTY, _ready,
+                        posts={"/api/ack": ack_endpoint(store, "t0ken-abc", TZ, lambda: None)})
+    port = await server.start("127.0.0.1", 0)
+    bodies = [b"[" * 30_000 + b"]" * 30_000, b'{"target": ' * 3_000 + b"1" + b"}" * 3_000, b"[]", b'"market"',
+              b"null", b"\xff\xfe{", b'{"target": 5}', b'{"target": "market", "until": NaN}',
+              b'{"target": "market", "until": 1}', b'{"target": "market", "until": [1]}']
+    try:
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as c:
+            for body in bodies:
+                r = await c.post(f"http://127.0.0.1:{port}/api/ack", content=body,
+                                 headers={"Authorization": "Bearer t0ken-abc"})
+                assert r.status_code == 400 and r.json()["error"].startswith("bad request: "), (body[:40], r.text)
+    finally:
+        await server.close()
+    assert all(a.acked_by is None for a in active_alerts(store))  # nothing was acknowledged
+
+
 async def test_http_ack_is_off_without_a_configured_token(configured):
     cfg, store = configured
     server = HttpServer(CollectorRegistry(), lambda: EMPTY, _ready,

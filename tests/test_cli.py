@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,76 @@ def test_status_without_the_service_shows_the_last_known_states_from_the_store(t
     lines = [line.split() for line in out.stdout.splitlines()]
     assert ["market", "down"] == lines[2][:2] and len(lines) == 3, out.stdout  # park is up: not listed
     assert "the other 3 sites were last seen up, or never" in out.stdout
+
+
+def test_every_time_printed_is_in_the_city_time_zone_and_says_so(tmp_path):
+    """The host runs on New York time; the city is Seoul: status (live and last known), alerts and
+    maintenance list all print Seoul time with its zone, e.g. '2026-11-26 17:05:09 KST'."""
+    import json
+    import os
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from monitor.alerting.alerter import to_record
+    from monitor.alerting.model import Alert, AlertState, Rule
+    from monitor.domain.vocabulary import Reason, Scope, Transition
+    from monitor.store import MaintenanceWindow, Store, save_alerting
+
+    at = 1795000009.0  # 2026-11-18 11:06:49 UTC = 20:06:49 KST = 06:06:49 in New York
+    kst, new_york = "2026-11-18 20:06:49 KST", "06:06:49"
+    config = small_city(tmp_path)
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    store.migrate()
+    run = store.start_run(at - 60)
+    store.record_transitions([Transition(Scope.SITE, "market", "market", "unknown", "down", at, Reason.TIMEOUT)], run)
+    alert = Alert(key="site_down:market", rule=Rule.SITE_DOWN, severity="critical", since=at, site="market", gravity=1)
+    save_alerting(store, [to_record(AlertState(alert, opened_at=at, status="firing", fired_at=at, notified=()))])
+    store.add_maintenance(MaintenanceWindow("site", "park", at, at + 3600, "Asia/Seoul", "kim", recurrence="daily"),
+                          at)
+    env = dict(os.environ, TZ="America/New_York")
+
+    def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "monitor.cli.main", *args, str(config)], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=60)
+
+    last_known = run_cli("status")
+    alerts = subprocess.run([sys.executable, "-m", "monitor.cli.main", "alerts", "--config", str(config)],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    planned = subprocess.run([sys.executable, "-m", "monitor.cli.main", "maintenance", "list", "--config",
+                              str(config)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert kst in last_known.stdout, last_known.stdout
+    assert alerts.stdout.count(kst) == 1, alerts.stdout  # since; not resolved: '-'
+    assert re.search(r"(\d{4}-\d\d-\d\d 20:06–21:06|now, until \d{4}-\d\d-\d\d 21:06) KST +daily", planned.stdout), \
+        planned.stdout
+
+    doc = {"taken_at": at, "sites": [{"id": "market", "name": "공설시장", "category": "market", "state": "down",
+                                      "since": at, "reason": "timeout", "in_service": True,
+                                      "aps": [{"id": "market-ap1", "state": "down", "since": at, "reason": "timeout",
+                                               "clients": None, "last_poll": at, "last_success": None,
+                                               "profile": "unifi"}]}]}
+
+    class StatusApi(BaseHTTPRequestHandler):  # the service's /api/status, as `wifimon run` serves it
+        def do_GET(self) -> None:
+            body = json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    text = config.read_text()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StatusApi)
+    config.write_text(text.replace(text.split("listen: ")[1].split("\n")[0], f"127.0.0.1:{server.server_port}", 1))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        live = run_cli("status")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert live.returncode == 0, live.stderr
+    assert live.stdout.count(kst) == 2, live.stdout  # the site's since and the AP's last poll
+    for out in (last_known.stdout, alerts.stdout, planned.stdout, live.stdout):
+        assert new_york not in out

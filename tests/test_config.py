@@ -133,7 +133,7 @@ def test_demo_config_is_valid():
 def test_a_config_with_a_hundred_errors_reports_all_hundred(tmp_path):
     sites = "".join(
         f"  - id: s{i}\n    name: n\n    category: park\n    lat: 123\n"
-        f"    aps: [{{id: a{i}, address: 127.0.0.1, credentials: c}}]\n"
+        f"    aps: [{{id: a{i}, address: 127.0.0.{i + 1}, credentials: c}}]\n"
         for i in range(50)
     )  # each site: latitude out of range, and credentials 'c' undefined → 2 errors × 50
     p = problems(tmp_path, "sites:\n" + sites)
@@ -152,3 +152,23 @@ def test_an_unquoted_timetable_time_is_refused_not_misread(tmp_path):
                         '    timetable: [{days: [mon], start: 13:30, end: "18:00"}]')
     p = problems(tmp_path, text)
     assert any("sites[0].timetable[0].start" in m and "write the time in quotes" in m for m in p), p
+
+
+def test_anchors_shared_by_many_sites_are_fine(tmp_path):
+    sites = "".join(f"  - {{id: s{i}, name: n, category: park, snmp: *lte,"
+                    f" aps: [{{<<: *ap, id: a{i}, address: 127.0.1.{i + 1}}}]}}\n" for i in range(200))
+    text = ("x-lte: &lte {timeout: 3, retries: 2}\nx-ap: &ap {credentials: c, profile: generic}\n"
+            "credentials: {c: {version: '2c', community: {env: X}}}\nsites:\n" + sites)
+    p = problems(tmp_path, text)  # the x- keys are unknown keys (anchors must live somewhere): nothing else
+    assert [m.split(": ", 1)[1] for m in p] == ["x-lte: unknown key 'x-lte'", "x-ap: unknown key 'x-ap'"], p
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    import time
+
+    text = 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    started = time.monotonic()
+    p = problems(tmp_path, text)
+    assert time.monotonic() - started < 2
+    assert len(p) == 1 and "wifimon.yaml:5: YAML aliases here expand to more than" in p[0], p

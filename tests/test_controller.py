@@ -19,7 +19,7 @@ from collectors.profile import load_profiles
 from collectors.snmp import PysnmpClient
 from collectors.types import ClientCount, ControllerAp, V2cCredentials
 from monitor.domain.clients import device_total
-from monitor.config.load import ConfigError, LoadedConfig, parse_config
+from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
 from monitor.config.model import Config
 from monitor.polling.controller import ExpectedAp, find_row, verdicts
 from monitor.domain.vocabulary import ApStatus, Reason
@@ -181,10 +181,10 @@ def _poller(tmp_path: Path, address: str, community: str, aps: list[dict], *, co
                            for ap in aps]}],
     })
     loaded = LoadedConfig(tmp_path / "wifimon.yaml", config,
-                          {"ctl": V2cCredentials(community), "ap": V2cCredentials("unused")})
+                          {"ctl": V2cCredentials(community), "ap": V2cCredentials("unused")}, load_profiles())
     sink = _Sink()
     client = PysnmpClient()
-    poller = Poller(loaded, client, load_profiles(), sink, ServiceMetrics(CollectorRegistry(), "test"),
+    poller = Poller(loaded, client, loaded.profiles, sink, ServiceMetrics(CollectorRegistry(), "test"),
                     clock=time.time)
     return poller, sink, client
 
@@ -260,14 +260,12 @@ async def test_an_unreachable_controller_fails_its_aps_observations_with_its_err
     assert "through controller wlc1" in poller.tracks["s1-ap1"].detail
 
 
-def test_check_config_names_a_controller_profile_without_an_ap_table(tmp_path):
-    from monitor.app import resolve_profiles
-
+def test_check_config_names_a_controller_profile_without_an_ap_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("X", "community")
     doc = _doc()
     doc["controllers"][0]["profile"] = "unifi"
     path = _write(tmp_path, doc)
-    loaded = LoadedConfig(path, parse_config(path), {"c": V2cCredentials("x")})
     with pytest.raises(ConfigError) as exc:
-        resolve_profiles(loaded)
+        load_config(path)  # what run and check-config both call
     (problem,) = exc.value.problems
     assert "controllers[0].profile" in problem and "no controller AP table" in problem and "cisco_wlc" in problem

@@ -79,14 +79,23 @@ def test_add_list_remove_round_trip_with_every_scope(city, capsys):
     code, out, _ = wifimon(["maintenance", "list", *cfg], capsys)
     assert code == 0
     assert sorted(ids_listed(out)) == ["1", "2", "3", "4", "5", "6"]
-    assert re.search(r"^1 +site market \(공설시장\) +2030-05-01 02:00–04:00 +weekly +kim +AP 교체$", out, re.M), out
-    assert re.search(r"^2 +ap market-ap1 +now, until \d{4}-\d\d-\d\d \d\d:\d\d +- ", out, re.M), out
+    assert re.search(r"^1 +site market \(공설시장\) +2030-05-01 02:00–04:00 KST +weekly +kim +AP 교체$", out, re.M), out
+    assert re.search(r"^2 +ap market-ap1 +now, until \d{4}-\d\d-\d\d \d\d:\d\d KST +- ", out, re.M), out
 
+    # Window 2 began at 'now': removing it ends it (the premise used to be that it is deleted), and keeps
+    # what it covered; a window not begun yet is deleted.
     code, out, _ = wifimon(["maintenance", "remove", "2", *cfg], capsys)
-    assert code == 0 and "maintenance window 2 removed" in out
-    assert sorted(w.id for w in store.list_maintenance()) == [1, 3, 4, 5, 6]
+    assert code == 0 and "maintenance window 2 ended at " in out and "stays in the reports" in out
+    assert sorted(w.id for w in store.list_maintenance(since=time.time())) == [1, 3, 4, 5, 6]
+    retired = store.get_maintenance(2)
+    assert retired is not None and retired.retired_at is not None and retired.starts_at < retired.retired_at
     code, out, err = wifimon(["maintenance", "remove", "2", *cfg], capsys)
-    assert code == 1 and "no maintenance window with id 2" in err
+    assert code == 1 and "no maintenance window with id 2" in err and "it was removed at" in err
+    code, out, _ = wifimon(["maintenance", "list", "--all", *cfg], capsys)
+    assert re.search(r"^2 +ap market-ap1 +removed \d{4}-\d\d-\d\d \d\d:\d\d KST ", out, re.M), out
+    code, out, _ = wifimon(["maintenance", "remove", "1", *cfg], capsys)
+    assert code == 0 and "maintenance window 1 removed (it had not begun)" in out
+    assert store.get_maintenance(1) is None
 
 
 def test_list_shows_config_windows_and_hides_ended_ones_unless_asked(tmp_path, capsys):
@@ -103,7 +112,7 @@ maintenance:
     store.add_maintenance(MaintenanceWindow("site", "stop", now - 7200, now - 3600, "Asia/Seoul", "lee"), now)
     code, out, _ = wifimon(["maintenance", "list", "--config", str(config)], capsys)
     assert code == 0 and ids_listed(out) == ["config[0]"]
-    assert re.search(r"^config\[0\] +site park \(은파호수공원\) +2030-03-01 01:00–04:00 +- +config +정기 점검$", out, re.M)
+    assert re.search(r"^config\[0\] +site park \(은파호수공원\) +2030-03-01 01:00–04:00 KST +- +config +정기 점검$", out, re.M)
     code, out, _ = wifimon(["maintenance", "list", "--all", "--config", str(config)], capsys)
     assert ids_listed(out) == ["1", "config[0]"] and "ended " in out
 
@@ -304,3 +313,26 @@ def test_site_and_ap_in_maintenance_open_no_outage_and_leave_into_the_right_stat
             assert outages[0].started_at >= window.ends_at - 0.5  # probe timestamps vs. window bounds
         finally:
             mon.stop()
+
+
+def test_one_duration_syntax_for_the_config_and_every_option(city, capsys):
+    """`1h30m` and `1.5h` mean the same in the config, `maintenance add --duration`, `ack --until`
+    and `alerts --since` (they used to refuse each other's)."""
+    from monitor.alerting.ack import parse_until
+    from monitor.cli.main import build_parser
+
+    text = city.read_text(encoding="utf-8").replace("probe_interval: 2", "probe_interval: 2s")
+    city.write_text(text + "maintenance:\n  - {site: park, start: \"2030-03-01 01:00\", duration: 1.5h}\n"
+                    "  - {site: stop, start: \"2030-03-01 01:00\", duration: 1h30m}\n", encoding="utf-8")
+    config = parse_config(city)
+    assert [m.duration for m in config.maintenance] == [5400, 5400] and config.service.probe_interval == 2
+    for duration in ("1.5h", "1h30m", "90m", "5400"):
+        code, out, err = wifimon(["maintenance", "add", "--site", "market", "--start", "2030-05-01 02:00",
+                                  "--duration", duration, "--config", str(city)], capsys)
+        assert code == 0, err
+    store = Store(f"sqlite:///{city.parent}/wifimon.db")
+    assert {w.ends_at - w.starts_at for w in store.list_maintenance()} == {5400}
+    now = time.time()
+    assert parse_until("1.5h", now, SEOUL) == parse_until("1h30m", now, SEOUL) == now + 5400
+    for since in ("1.5h", "1h30m"):
+        assert build_parser().parse_args(["alerts", "--since", since]).since == 5400

@@ -17,6 +17,9 @@ import csv
 import re
 import shutil
 import subprocess
+from time import time as time_now
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -394,6 +397,39 @@ def test_month_boundaries_split_the_outage(golden):
 def test_running_twice_gives_the_same_figures(golden, report):
     again = make_report(golden, CONFIG, "2026-10", NOW + 3600)
     assert build_tables(replace(again, generated_at=report.generated_at), "ko") == build_tables(report, "ko")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_removing_windows_today_leaves_last_months_report_as_it_was(backend, tmp_path, capsys):
+    """`wifimon maintenance remove` of every window (the weekly one still in force, the one-off ones over)
+    changes nothing in October's report: a window that had begun ends at its removal, its past stays."""
+    from monitor.cli.main import main
+
+    with pg_schema() if backend == "postgresql" else _sqlite(tmp_path) as url:
+        store = build_store(url)
+        try:
+            before = make_report(store, CONFIG, "2026-10", NOW)
+            config = tmp_path / "wifimon.yaml"
+            config.write_text(f"service: {{store_url: '{url}', timezone: Asia/Seoul}}\n"
+                              "credentials: {c: {version: '2c', community: {env: UNUSED}}}\n"
+                              "sites: [{id: s1, name: x, category: park, aps: [{id: a, address: 127.0.0.1,"
+                              " credentials: c}]}]\n", encoding="utf-8")
+            ids = [w.id for w in store.list_maintenance()]
+            assert len(ids) == len(MAINTENANCE)
+            for window_id in ids:
+                assert main(["maintenance", "remove", str(window_id), "--config", str(config)]) == 0
+                assert "stays in the reports" in capsys.readouterr().out
+            assert store.list_maintenance(since=time_now() + 1) == []  # none applies any more
+            after = make_report(store, CONFIG, "2026-10", NOW)
+        finally:
+            store.close()
+    assert after.maintenance == before.maintenance and len(after.maintenance) == 7
+    assert build_tables(after, "ko") == build_tables(replace(before, generated_at=after.generated_at), "ko")
+
+
+@contextmanager
+def _sqlite(tmp_path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'wifimon.db'}"
 
 
 def test_month_to_date_matches_the_report_of_the_month_so_far(golden):

@@ -82,7 +82,7 @@ service: {{organisation: 군산시, timezone: Asia/Seoul, store_url: "{store}"}}
 credentials: {{c: {{version: "2c", community: {{file: community.secret}}}}}}
 sites:
   - {{id: s1, name: 군산시청 버스정류장, category: bus_stop, district: 조촌동, aps: [{{id: s1-a, address: 127.0.0.1, credentials: c}}]}}
-  - {{id: s2, name: 은파호수공원, category: park, district: 나운동, aps: [{{id: s2-a, address: 127.0.0.1, credentials: c}}]}}
+  - {{id: s2, name: 은파호수공원, category: park, district: 나운동, aps: [{{id: s2-a, address: 127.0.0.2, credentials: c}}]}}
 {alerting}{report}"""
 
 

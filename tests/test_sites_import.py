@@ -16,7 +16,7 @@ from typing import get_args
 import pytest
 import yaml
 
-from monitor.config.load import load_config
+from monitor.config.load import ConfigError, load_config
 from monitor.config.model import Category, Config, Site
 from monitor.cli.main import main as cli_main
 from monitor.inventory_import import (
@@ -451,11 +451,21 @@ def test_merge_keeps_what_the_operator_wrote(operator_config):
         assert market[key] == old_market[key]
     assert after["sites"][1] == before["sites"][1]
     assert not any("APs left as they are" in m.text for m in result.messages)  # 2 in the file, 2 configured
-    # The whole file still loads, with the new sites' placeholder APs on the operator's credentials.
-    loaded = load_config(path)
-    assert len(loaded.config.sites) == 25
-    new = [s for s in loaded.config.sites if s.id not in (market_id, "harbour-office")]
+    # The whole file still validates, with the new sites' placeholder APs on the operator's credentials...
+    config = Config.model_validate(after)
+    assert len(config.sites) == 25
+    new = [s for s in config.sites if s.id not in (market_id, "harbour-office")]
     assert all(ap.credentials == "city" and ap.address.endswith(".invalid") for s in new for ap in s.aps)
+    # ...but it is not ready to run until every placeholder is replaced: each is named with its line.
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    lines = text.splitlines()
+    placeholders = [ap for s in new for ap in s.aps]
+    assert len(exc.value.problems) == len(placeholders)
+    for ap, problem in zip(placeholders, exc.value.problems, strict=True):
+        where, _, rest = problem.partition(": ")
+        line = int(where.removeprefix(f"{path}:"))
+        assert ap.address in lines[line - 1] and f"{ap.address!r} is a placeholder" in rest, problem
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert sorted(os.listdir(path.parent)) == ["city.secret", "profiles", "wifimon.yaml"]  # no temp file left
 
@@ -549,3 +559,58 @@ def test_a_site_gone_from_the_file_is_kept_and_named(tmp_path):
 def test_an_unwritable_target_is_an_import_failure(tmp_path):
     with pytest.raises(ImportFailure, match="cannot write"):
         import_sites(write(tmp_path, render(H2016, [row("해신동주민센터")])), into=tmp_path / "no-such-dir" / "c.yaml")
+
+
+def test_real_file_keeps_each_aps_own_detail_and_position(tmp_path):
+    """군산공설시장 is two rows (lines 2 and 26, 33 m apart, one address): one site whose two APs keep their
+    own 설치장소상세 and coordinates, the merge reported with both line numbers."""
+    result = import_sites(real(GUNSAN_CP949), "군산시", into=tmp_path / "wifimon.yaml", credentials="city")
+    market = next(s for s in parse_sites(GUNSAN_CP949.read_bytes(), "군산시").sites if s.name == "군산공설시장")
+    assert [(a.line, a.place, a.lat, a.lon) for a in market.aps] == [
+        (2, "공설시장 1~3층", 35.9834656, 126.7203766), (26, "공설시장 1~3층", 35.9831711, 126.7203246)]
+    (merge,) = [m for m in result.messages if m.text.startswith("lines ")]
+    assert (merge.line, merge.level) == (2, "note")
+    assert merge.text.startswith("lines 2, 26 merged into one site 군산공설시장 (same address, 33 m apart at most)")
+    data = yaml.safe_load((tmp_path / "wifimon.yaml").read_text(encoding="utf-8"))
+    entry = next(s for s in data["sites"] if s["name"] == "군산공설시장")
+    assert [(a["place"], a["lat"], a["lon"]) for a in entry["aps"]] == [
+        ("공설시장 1~3층", 35.9834656, 126.7203766), ("공설시장 1~3층", 35.9831711, 126.7203246)]
+    every = [ap for s in data["sites"] for ap in s["aps"]]
+    assert len(every) == 25 and all(ap.get("place") and "lat" in ap for ap in every)  # no row's detail lost
+    data["credentials"] = {"city": {"version": "2c", "community": {"env": "X"}}}
+    site = next(s for s in Config.model_validate(data).sites if s.name == "군산공설시장")
+    assert [(a.place, a.lat) for a in site.aps] == [("공설시장 1~3층", 35.9834656), ("공설시장 1~3층", 35.9831711)]
+
+
+def test_rows_of_one_name_far_apart_are_one_site_only_when_their_address_says_so():
+    city_hall = dict(road="전라북도 군산시 시청로 17", jibun="전라북도 군산시 조촌동 1")  # written for many places
+    text = render(H2016, [
+        # Two parks of one name, 400 m apart, both with the city hall's address (which others use too).
+        row("수변공원", detail="입구", facility="공원", lat="35.9700", lon="126.7000", **city_hall),
+        row("수변공원", detail="전망대", facility="공원", lat="35.9736", lon="126.7000", **city_hall),
+        row("시청 민원실", lat="35.9677", lon="126.7366", **city_hall),
+        # Two rows of one name, no address, 120 m apart: two places.
+        row("쉼터", facility="기타", road="", jibun="", lat="35.9500", lon="126.7000"),
+        row("쉼터", facility="기타", road="", jibun="", lat="35.9511", lon="126.7000"),
+        # A hotel's floors, geocoded 1.1 km apart, with the hotel's own address: one facility.
+        row("대둔산관광호텔", detail="1층", facility="관광", road="전라북도 군산시 대둔산공원길 45", jibun="",
+            lat="36.1162600", lon="127.3304843"),
+        row("대둔산관광호텔", detail="3층", facility="관광", road="전라북도 군산시 대둔산공원길45", jibun="",
+            lat="36.1064821", lon="127.3288598"),
+    ])
+    result = parse(text)
+    by_name: dict[str, list] = {}
+    for s in result.sites:
+        by_name.setdefault(s.name, []).append(s)
+    assert [s.lines for s in by_name["수변공원"]] == [(2,), (3,)]
+    assert [s.lines for s in by_name["쉼터"]] == [(5,), (6,)]
+    (hotel,) = by_name["대둔산관광호텔"]
+    assert [(a.line, a.place, a.lat) for a in hotel.aps] == [(7, "1층", 36.11626), (8, "3층", 36.1064821)]
+    assert "lines 7, 8 merged into one site 대둔산관광호텔 (same address, 1,098 m apart at most)" in lines_of(
+        result, "note")[7]
+    assert "check this row's coordinates" in lines_of(result, "flagged")[8]
+    assert len({s.id for s in result.sites}) == len(result.sites)
+    # The two parks' ids do not depend on the order of the rows.
+    backward = parse(render(H2016, [r for r in reversed(list(csv.DictReader(io.StringIO(text))))]))
+    assert {(s.id, s.aps[0].place) for s in backward.sites if s.name == "수변공원"} == {
+        (s.id, s.aps[0].place) for s in by_name["수변공원"]}

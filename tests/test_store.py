@@ -7,16 +7,18 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.domain.maintenance import occurrences
 from monitor.domain.vocabulary import Event, EventKind, Reason, Scope, Transition
 from monitor.store.schema import Base, OutageRow, TransitionRow, to_datetime
 from monitor.store import MaintenanceWindow, Store, StoreError, UsageRow
@@ -65,9 +67,9 @@ def test_migrate_from_empty_creates_schema_matching_models(store_url: str) -> No
     try:
         assert s.revision() is None
         s.migrate()
-        assert s.revision() == "0002"
+        assert s.revision() == "0003"
         s.migrate()  # a second start changes nothing
-        assert s.revision() == "0002"
+        assert s.revision() == "0003"
         tables = set(inspect(s.engine).get_table_names())
         assert {"monitor_runs", "transitions", "outages", "events", "usage_hourly", "maintenance"} <= tables
         # The hand-written migration and the models describe the same schema.
@@ -77,6 +79,49 @@ def test_migrate_from_empty_creates_schema_matching_models(store_url: str) -> No
             )
         assert diff == []
         s.check()
+    finally:
+        s.close()
+
+
+def test_outages_left_open_end_where_the_last_run_stopped_watching(store: Store) -> None:
+    run1 = store.start_run(T0)
+    store.record_transitions([ap("a1", "up", "down", T0 + 30), ap("a2", "up", "down", T0 + 40),
+                              Transition(Scope.SITE, "s1", "s1", "up", "down", T0 + 40)], run1)
+    store.stop_run(run1, T0 + 100)  # a clean stop during the outage
+    run2 = store.start_run(T0 + 900)
+    ended = store.end_outages_at_stop([(Scope.AP, "a1"), (Scope.SITE, "s1")], run2)  # a2: not ours
+    assert sorted((t.entity, t.new, t.at) for t in ended) == [("a1", "unknown", T0 + 100), ("s1", "unknown", T0 + 100)]
+    assert {o.entity: (o.ended_at, o.end_state) for o in store.outages(T0, T0 + 900)} == {
+        "a1": (T0 + 100, "unknown"), "s1": (T0 + 100, "unknown"), "a2": (None, None)}
+    assert store.last_states()[(Scope.AP, "a1")] == ("unknown", T0 + 100, None)
+    assert [t.run_id for t in store.transitions(T0 + 100, T0 + 101)] == [run1, run1]  # the stopped run's
+    assert store.end_outages_at_stop([(Scope.AP, "a1"), (Scope.SITE, "s1")], run2) == []  # nothing left open
+
+
+def test_migration_0003_keeps_the_windows_of_a_0002_store(store_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from monitor.store.core import MIGRATIONS_DIR
+
+    s = Store(store_url)
+    try:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with s.engine.begin() as conn:  # the store as the previous release left it
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+            conn.execute(text(
+                "INSERT INTO maintenance (scope_kind, scope_value, starts_at, ends_at, recurrence, timezone,"
+                " comment, created_by, created_at) VALUES ('site', 's1', :a, :b, 'daily', 'Asia/Seoul', '점검',"
+                " 'kim', :a)"), {"a": to_datetime(T0), "b": to_datetime(T0 + 3600)})
+        s.migrate()
+        assert s.revision() == "0003"
+        (window,) = s.list_maintenance()
+        assert (window.starts_at, window.ends_at, window.comment, window.retired_at) == (T0, T0 + 3600, "점검", None)
+        assert s.remove_maintenance(window.id, T0 + 7200) == ("retired", replace(window, retired_at=T0 + 7200))
+        with s.engine.begin() as conn, pytest.raises(IntegrityError):  # the constraint came with the column
+            conn.execute(text("UPDATE maintenance SET retired_at = starts_at"))
     finally:
         s.close()
 
@@ -436,7 +481,7 @@ def test_maintenance_crud(store: Store) -> None:
     assert store.list_maintenance(T0 + 150, T0 + 160) == [b]
     assert store.list_maintenance(T0 + 50_000, T0 + 60_000) == [a]
 
-    moved = store.update_maintenance(b.id, starts_at=T0 + 150, ends_at=T0 + 400.25, comment="moved")
+    moved = store.update_maintenance(b.id, T0, starts_at=T0 + 150, ends_at=T0 + 400.25, comment="moved")
     assert moved is not None and (moved.starts_at, moved.ends_at, moved.comment) == (
         T0 + 150,
         T0 + 400.25,
@@ -444,14 +489,41 @@ def test_maintenance_crud(store: Store) -> None:
     )
     assert store.get_maintenance(b.id) == moved
     with pytest.raises(ValueError, match="must be after"):
-        store.update_maintenance(b.id, ends_at=T0)
+        store.update_maintenance(b.id, T0, ends_at=T0)
     assert store.get_maintenance(b.id) == moved  # a refused update changes nothing
-    assert store.update_maintenance(9999, comment="x") is None
+    assert store.update_maintenance(9999, T0, comment="x") is None
 
-    assert store.delete_maintenance(a.id) is True
-    assert store.delete_maintenance(a.id) is False
+    # Removed before it began: deleted, nothing of it remains.
+    assert store.remove_maintenance(a.id, now=T0) == ("deleted", a)
+    assert store.remove_maintenance(a.id, now=T0) is None
     assert store.get_maintenance(a.id) is None
     assert store.list_maintenance() == [moved, c]
+
+
+def test_a_window_removed_after_it_began_keeps_its_past(store: Store) -> None:
+    nightly = store.add_maintenance(MaintenanceWindow(
+        "site", "s1", T0, T0 + 3600, "Asia/Seoul", "kim", recurrence="daily", comment="firmware"), now=T0 - 10)
+    now = T0 + 2 * 86400 + 1800  # half-way through the third occurrence
+    done, removed = store.remove_maintenance(nightly.id, now=now)
+    assert done == "retired" and removed == replace(nightly, retired_at=now) == store.get_maintenance(nightly.id)
+    assert list(occurrences(removed, T0 - 86400, T0 + 10 * 86400)) == [
+        (T0, T0 + 3600), (T0 + 86400, T0 + 86400 + 3600), (T0 + 2 * 86400, now)]  # ends at the removal
+    assert store.remove_maintenance(nightly.id, now=now + 60) == ("already_retired", removed)  # left as it was
+    # Gone for the service (from now on), still there for a report of the days before.
+    assert store.list_maintenance(since=now + 1) == []
+    assert store.list_maintenance(T0, T0 + 86400) == [removed]
+
+    # Edited after it began: the future may change, the past may not.
+    once = store.add_maintenance(MaintenanceWindow("site", "s1", T0, T0 + 600, "UTC", "lee"), now=T0 - 10)
+    longer = store.update_maintenance(once.id, T0 + 300, ends_at=T0 + 900, comment="took longer")
+    assert longer is not None and (longer.starts_at, longer.ends_at) == (T0, T0 + 900)
+    for changes in ({"starts_at": T0 + 60}, {"ends_at": T0 + 200}, {"scope_value": "s2"},
+                    {"scope_kind": "all", "scope_value": None}):
+        with pytest.raises(ValueError, match="has begun"):
+            store.update_maintenance(once.id, T0 + 300, **changes)
+    with pytest.raises(ValueError, match="retired_at cannot be changed"):
+        store.update_maintenance(once.id, T0 + 300, retired_at=T0 + 400)
+    assert store.get_maintenance(once.id) == longer
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,7 @@ async def test_the_poller_picks_profiles_and_exports_only_what_devices_have(simu
             {"id": ids[name], "address": f"{simulator.host}:{simulator.port}", "credentials": name}
             for name in RECORDINGS]}],
     })
-    loaded = LoadedConfig(tmp_path / "wifimon.yaml", config, {n: V2cCredentials(n) for n in RECORDINGS})
+    loaded = LoadedConfig(tmp_path / "wifimon.yaml", config, {n: V2cCredentials(n) for n in RECORDINGS}, profiles)
 
     class Sink:
         def transitions(self, transitions):

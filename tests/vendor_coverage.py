@@ -265,7 +265,7 @@ async def observe(agent: Agent, names: Sequence[str], workdir: Path) -> dict[str
         "controllers": controllers,
         "sites": [{"id": "lab", "name": "Lab", "category": "other", "aps": aps}],
     })
-    loaded = LoadedConfig(workdir / "wifimon.yaml", config, {n: V2cCredentials(n) for n in names})
+    loaded = LoadedConfig(workdir / "wifimon.yaml", config, {n: V2cCredentials(n) for n in names}, profiles)
     client = PysnmpClient()
     poller = Poller(loaded, client, profiles, _Sink(), ServiceMetrics(CollectorRegistry(), "coverage"), clock=time.time)
     try:

@@ -11,27 +11,27 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.config.types import parse_duration
 from monitor.exposition.http import PostHandler, Response
 from monitor.store import Store, StoreError, acknowledge_alerts
 
 log = logging.getLogger(__name__)
 
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def parse_until(text: str, now: float, tz: ZoneInfo) -> float:
-    """``2h``, ``30m``, ``1d`` (from now); ``18:00`` (the next such local time); or an ISO date-time
-    (local time unless it carries an offset). Raises ValueError saying what is accepted."""
-    span = _SPAN.match(text)
-    if span:
-        return now + float(span.group(1)) * _UNITS[span.group(2)]
+    """A duration from now in the config's syntax (``2h``, ``1.5h``, ``1h30m``, ``1d``); ``18:00`` (the next
+    such local time); or an ISO date-time (local time unless it carries an offset). Raises ValueError saying
+    what is accepted."""
+    try:
+        return now + parse_duration(text)
+    except ValueError:
+        pass  # not a duration: a time of day or a date-time
     local_now = datetime.fromtimestamp(now, tz)
     if re.fullmatch(r"\d{1,2}:\d{2}", text.strip()):
         hh, mm = (int(x) for x in text.strip().split(":"))
@@ -44,7 +44,7 @@ def parse_until(text: str, now: float, tz: ZoneInfo) -> float:
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"--until {text!r}: expected a span (30m, 2h, 1d), a time of day (18:00) "
+        raise ValueError(f"--until {text!r}: expected a span of time (30m, 1.5h, 1h30m, 1d), a time of day (18:00) "
                          "or a date-time (2026-11-26T18:00)") from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=tz)
@@ -73,13 +73,20 @@ def ack_endpoint(store: Store, token: str | None, tz: ZoneInfo, on_ack: Callable
             log.warning("ack_refused reason=bad_token")
             return reply(401, {"error": "missing or wrong bearer token"})
         try:
-            doc = json.loads(body or b"{}")
-            target = doc["target"]
+            try:
+                doc = json.loads(body or b"{}")
+            except RecursionError:  # json's own limit on nesting: a hostile body, not our failure
+                raise ValueError("JSON nested too deeply") from None
+            if not isinstance(doc, dict):
+                raise ValueError("the body must be a JSON object")
+            target = doc.get("target")
             if not isinstance(target, str) or not target:
                 raise ValueError("'target' must be a non-empty string")
             now = clock()
             until = doc.get("until")
             if isinstance(until, (int, float)) and not isinstance(until, bool):
+                if not math.isfinite(until) or until <= now:
+                    raise ValueError("'until' in unix seconds must be a time in the future")
                 until_ts: float | None = float(until)
             elif isinstance(until, str):
                 until_ts = parse_until(until, now, tz)

@@ -10,12 +10,13 @@ import argparse
 import getpass
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from monitor.cli.common import duration_arg
 from monitor.config.load import ConfigError, parse_config
 from monitor.config.model import Config
+from monitor.domain.local_time import local_text
 
 EXAMPLES = """\
 examples:
@@ -43,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     p = subparsers.add_parser("alerts", help="list active alerts (and recently resolved ones)",
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--since", metavar="SPAN", default=None, help="also those resolved within: 1h, 1d, …")
+    p.add_argument("--since", metavar="SPAN", type=duration_arg, default=None,
+                   help="also those resolved within: 1h, 1.5h, 1d, …")
     _config_option(p)
     p.set_defaults(func=cmd_alerts)
 
@@ -73,7 +75,7 @@ def _store(config: Config):  # type: ignore[no-untyped-def]
 
 
 def _when(ts: float | None, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%m-%d %H:%M:%S") if ts else "-"
+    return local_text(ts, tz, seconds=True)
 
 
 def cmd_ack(args: argparse.Namespace) -> int:
@@ -111,19 +113,13 @@ def cmd_ack(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from monitor.alerting.ack import parse_until
     from monitor.store import StoreError, list_alerts
 
     config = _load(args)
     if config is None:
         return 1
     tz = ZoneInfo(config.service.timezone)
-    now = time.time()
-    try:
-        since = now - (parse_until(args.since, now, tz) - now) if args.since else None
-    except ValueError as exc:
-        print(f"wifimon alerts: {exc}", file=sys.stderr)
-        return 2
+    since = time.time() - args.since if args.since else None
     try:
         store = _store(config)
         try:
@@ -133,10 +129,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"wifimon alerts: {exc}", file=sys.stderr)
         return 1
-    print(f"{'KEY':<36} {'SEVERITY':<9} {'STATUS':<10} {'SINCE':<15} {'RESOLVED':<15} ACK")
+    print(f"{'KEY':<36} {'SEVERITY':<9} {'STATUS':<10} {'SINCE':<23} {'RESOLVED':<23} ACK")
     for a in rows:
         ack = f"{a.acked_by} {_when(a.acked_at, tz)}" if a.acked_at else "-"
-        print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<15} "
-              f"{_when(a.resolved_at, tz):<15} {ack}")
+        print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<23} "
+              f"{_when(a.resolved_at, tz):<23} {ack}")
     print(f"({len(rows)} alert(s))")
     return 0

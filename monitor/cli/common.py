@@ -1,4 +1,5 @@
-"""What every command shares: which config file it reads when none is named, and the argument that names it."""
+"""What every command shares: which config file it reads when none is named, the argument that names it, and
+how an option takes a duration (the config's syntax)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 from pathlib import Path
 
 from collectors.errors import WifimonError
+from monitor.config.types import parse_duration
 
 DEFAULT_CONFIGS = (Path("config/wifimon.yaml"), Path("config/demo/wifimon.yaml"))
 
@@ -29,3 +31,9 @@ def config_arg(p: argparse.ArgumentParser) -> None:
 
 class UsageError(WifimonError):
     """A problem with a command's arguments or the config it names; printed as it is, exit code 1."""
+def duration_arg(text: str) -> float:
+    """An option's duration in the config's one syntax (45m, 1.5h, 1h30m, 1d, 90): seconds."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

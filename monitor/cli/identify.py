@@ -1,7 +1,7 @@
 """``wifimon identify``: ask one device who it is, which profile fits it, and what that profile reads.
 
     wifimon identify HOST[:PORT] [--community C | --v3-user U [--auth-protocol P --auth-key K
-                     [--priv-protocol P --priv-key K]]] [--timeout S] [--retries N] [--profile-dir DIR]
+                     [--priv-protocol P --priv-key K]]] [--timeout D] [--retries N] [--profile-dir DIR]
 
 Prints sysDescr, sysObjectID and uptime, which rule picked the profile (a sysObjectID prefix, a sysDescr
 pattern, a vendor object that answered) and which profile came second, the vendor probes that answered,
@@ -27,6 +27,8 @@ from collectors.identify import explain, identify_device
 from collectors.profile import Fit, ProfileError, load_profiles, object_labels
 from collectors.snmp import PysnmpClient
 from collectors.types import Credentials, PollResult, Target, V2cCredentials, V3Credentials
+from monitor.cli.common import duration_arg
+from monitor.config.types import device_address
 from monitor.domain.clients import device_total
 
 AUTH = ("md5", "sha", "sha224", "sha256", "sha384", "sha512")
@@ -44,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--auth-key", default=None, help="(default: $WIFIMON_SNMP_AUTH_KEY)")
     p.add_argument("--priv-protocol", choices=PRIV, default=None)
     p.add_argument("--priv-key", default=None, help="(default: $WIFIMON_SNMP_PRIV_KEY)")
-    p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="seconds per attempt (default: 3)")
+    p.add_argument("--timeout", type=duration_arg, default=3.0, metavar="D", help="per attempt: 3, 2.5s, … (default: 3 s)")
     p.add_argument("--retries", type=int, default=1, metavar="N", help="retries per request (default: 1)")
     p.add_argument("--profile-dir", type=Path, action="append", default=[], metavar="DIR",
                    help="extra directory of profile YAML files (repeatable)")
@@ -68,14 +70,13 @@ def _credentials(args: argparse.Namespace) -> Credentials:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    host, sep, port = args.address.rpartition(":")
-    if not sep:
-        host, port = args.address, "161"
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{args.address!r} is not HOST or HOST:PORT")
-    if args.timeout <= 0 or args.retries < 0:
-        raise ValueError("--timeout must be > 0 and --retries >= 0")
-    return Target("identify", host, int(port), _credentials(args), timeout=args.timeout, retries=args.retries)
+    try:
+        host, port = device_address(args.address)
+    except ValueError as exc:
+        raise ValueError(f"{args.address!r} is not HOST or HOST:PORT: {exc}") from None
+    if args.retries < 0:
+        raise ValueError("--retries must be >= 0")
+    return Target("identify", host, port, _credentials(args), timeout=args.timeout, retries=args.retries)
 
 
 def _uptime_text(ticks: int) -> str:

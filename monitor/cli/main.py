@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -18,25 +17,29 @@ from collectors.errors import WifimonError
 from monitor.cli.common import DEFAULT_CONFIGS, config_arg, default_config
 from monitor.logs import configure
 from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
-from monitor.config.model import Config, ServiceSettings
+from monitor.config.model import Config
 from monitor.config.types import split_listen
+from monitor.domain.local_time import local_text
 
 log = logging.getLogger("monitor.cli.main")
 
+def print_problems(path: Path, exc: ConfigError) -> int:
+    """Every problem on its own line, then how many: the same for ``check-config`` and ``run``."""
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    return 1
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from monitor.app import resolve_profiles
     from monitor.exposition.web_config import web_config_of
 
     path = args.config or default_config()
     try:
-        loaded = load_config(path)
-        resolve_profiles(loaded)
-        web_config_of(loaded)
+        loaded = load_config(path)  # what `run` loads and checks before it starts, no more and no less
+        web_config_of(loaded)  # and the web config `run` serves with (exposition's, so not in load_config)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
-        return 1
+        return print_problems(path, exc)
     cfg = loaded.config
     aps = sum(len(s.aps) for s in cfg.sites)
     print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
@@ -52,9 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loaded = with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
         serve(loaded)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
+        return print_problems(path, exc)
     except StoreError as exc:
         print(f"wifimon: {exc}", file=sys.stderr)
         return 1
@@ -70,12 +71,13 @@ def with_service(loaded: LoadedConfig, **overrides: str | None) -> LoadedConfig:
     given = {k: (Path(v).resolve() if k == "web_config" else v) for k, v in overrides.items() if v}
     if not given:
         return loaded
-    service = ServiceSettings.model_validate({**loaded.config.service.model_dump(), **given})
+    if "listen" in given:
+        try:
+            split_listen(str(given["listen"]))
+        except ValueError as exc:
+            raise ConfigError([f"--listen {given['listen']!r}: {exc}"]) from None
+    service = loaded.config.service.model_copy(update=given)
     return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
-
-
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S") if ts else "-"
 
 
 def print_last_known(cfg: Config) -> None:
@@ -96,9 +98,10 @@ def print_last_known(cfg: Config) -> None:
             if scope == "site" and entity in names and state != "up"]
     print(f"last known states in the store ({store.display_url}); the other {len(names) - len(rows)} sites"
           " were last seen up, or never:")
-    print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<15} NAME")
+    tz = cfg.service.timezone
+    print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<23} NAME")
     for entity, state, since in rows:
-        print(f"{entity:<16} {state:<15} {_when(since):<15} {names[entity]}")
+        print(f"{entity:<16} {state:<15} {local_text(since, tz, seconds=True):<23} {names[entity]}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -126,11 +129,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts[s["state"]] = counts.get(s["state"], 0) + 1
     print("sites: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     shown = [s for s in sites if args.all or s["state"] != "up"]
-    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<15} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  LAST POLL       NAME")
+    tz = cfg.service.timezone
+
+    def when(ts: float | None) -> str:
+        return local_text(ts, tz, seconds=True)
+
+    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<23} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  {'LAST POLL':<23} NAME")
     for s in shown:
         for i, a in enumerate(s["aps"]):
-            head = (f"{s['id']:<16} {s['state']:<15} {_when(s['since']):<15}" if i == 0 else " " * 48)
-            print(f"{head} {a['id']:<20} {a['state']:<15} {'-' if a['clients'] is None else a['clients']:>7}  {_when(a['last_poll']):<15} "
+            head = (f"{s['id']:<16} {s['state']:<15} {when(s['since']):<23}" if i == 0 else " " * 56)
+            clients = "-" if a["clients"] is None else a["clients"]
+            print(f"{head} {a['id']:<20} {a['state']:<15} {clients:>7}  {when(a['last_poll']):<23} "
                   f"{s['name'] if i == 0 else ''}")
     if not args.all:
         print(f"({len(sites) - len(shown)} sites up not shown; --all shows every site)")

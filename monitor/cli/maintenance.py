@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from monitor.cli.common import UsageError
+from monitor.cli.common import UsageError, duration_arg
 from monitor.config.load import ConfigError, parse_config
 from monitor.config.model import Category, Config, MaintenanceEntry
-from monitor.config.types import parse_duration
+from monitor.domain.local_time import local_text
 
 if TYPE_CHECKING:
     from monitor.store import Store
@@ -52,13 +52,6 @@ def _when(text: str) -> datetime | str:
             " '2026-11-26T02:00+09:00'") from None
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``maintenance`` with its ``add``, ``list`` and ``remove`` commands to the wifimon parser."""
     p = subparsers.add_parser(
@@ -79,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("--start", required=True, type=_when, metavar="WHEN",
                      help="'now', 'YYYY-MM-DD HH:MM' in the service time zone, or ISO 8601 with an offset")
     length = add.add_mutually_exclusive_group(required=True)
-    length.add_argument("--duration", type=_duration, metavar="D", help="e.g. 45m, 2h, 1h30m, 1d")
+    length.add_argument("--duration", type=duration_arg, metavar="D", help="e.g. 45m, 1.5h, 1h30m, 1d")
     length.add_argument("--end", type=_when, metavar="WHEN", help="end of a one-off window (instead of --duration)")
     add.add_argument("--repeat", choices=("daily", "weekly", "monthly"),
                      help="repeat at the same local time (first occurrence at --start)")
@@ -89,11 +82,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.set_defaults(func=cmd_add)
 
     ls = sub.add_parser("list", help="windows in force or to come, from the store and the config")
-    ls.add_argument("--all", action="store_true", help="include one-off windows that have ended")
+    ls.add_argument("--all", action="store_true", help="include windows that have ended or were removed")
     _config_option(ls)
     ls.set_defaults(func=cmd_list)
 
-    rm = sub.add_parser("remove", help="remove a window added with 'add' (config windows: edit the config)")
+    rm = sub.add_parser("remove", help="remove a window added with 'add': one that has begun ends now, its past"
+                                       " is kept (config windows: edit the config)")
     rm.add_argument("id", type=int, metavar="ID", help="the window's id, as 'list' prints it")
     _config_option(rm)
     rm.set_defaults(func=cmd_remove)
@@ -187,14 +181,14 @@ def _add(args: argparse.Namespace) -> int:
     tz = config.service.timezone
     window = to_window(_entry(args, tz), tz, created_by=(args.by or _login())[:128])
     if window.recurrence is None and window.ends_at <= time.time():
-        raise UsageError(f"--start/--end: the window ended in the past ({_fmt(window.ends_at, tz)} {tz})")
+        raise UsageError(f"--start/--end: the window ended in the past ({_fmt(window.ends_at, tz)})")
     store = _store(config)
     try:
         saved = store.add_maintenance(window, time.time())
     finally:
         store.close()
     print(f"maintenance window {saved.id} added: {_describe_scope(saved.scope_kind, saved.scope_value, config)},"
-          f" {_span(saved.starts_at, saved.ends_at, tz)} ({tz})"
+          f" {_span(saved.starts_at, saved.ends_at, tz)}"
           + (f", repeats {saved.recurrence}" if saved.recurrence else "")
           + (f"; {saved.comment}" if saved.comment else ""))
     print("the running service applies it within 15 s")
@@ -227,20 +221,22 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         store.close()
     rows = [(str(w.id), w) for w in stored] + [(f"config[{i}]", w) for i, w in enumerate(config_windows(config))]
-    print(f"{'ID':<10} {'SCOPE':<30} {'NEXT (' + tz + ')':<36} {'REPEAT':<8} {'BY':<12} COMMENT")
+    print(f"{'ID':<10} {'SCOPE':<30} {'NEXT':<40} {'REPEAT':<8} {'BY':<12} COMMENT")
     shown = 0
     for ident, w in rows:
         occurrence = next_occurrence(w, now)
         if occurrence is None and not args.all:
             continue
-        if occurrence is None:
+        if occurrence is None and w.retired_at is not None:
+            when = "removed " + _fmt(w.retired_at, tz)
+        elif occurrence is None:
             when = "ended " + _fmt(w.ends_at, tz)
         elif occurrence[0] <= now:
             when = "now, until " + _fmt(occurrence[1], tz)
         else:
             when = _span(*occurrence, tz)
         scope = _describe_scope(w.scope_kind, w.scope_value, config)
-        print(f"{ident:<10} {_pad(scope, 30)} {when:<36} {w.recurrence or '-':<8} {_pad(w.created_by, 12)} {w.comment}")
+        print(f"{ident:<10} {_pad(scope, 30)} {when:<40} {w.recurrence or '-':<8} {_pad(w.created_by, 12)} {w.comment}")
         shown += 1
     if not shown:
         print("(no maintenance windows" + ("" if args.all else " in force or to come; --all lists ended ones") + ")")
@@ -256,14 +252,26 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     _, config = _load(args)
+    tz = config.service.timezone
+    now = time.time()
     store = _store(config)
     try:
-        if not store.delete_maintenance(args.id):
-            raise UsageError(f"no maintenance window with id {args.id} in {store.display_url}"
-                             " ('wifimon maintenance list' shows the ids)")
+        removed = store.remove_maintenance(args.id, now)
     finally:
         store.close()
-    print(f"maintenance window {args.id} removed; the running service drops it within 15 s")
+    if removed is None:
+        raise UsageError(f"no maintenance window with id {args.id} in {store.display_url}"
+                         " ('wifimon maintenance list' shows the ids)")
+    done, window = removed
+    if done == "deleted":
+        print(f"maintenance window {args.id} removed (it had not begun); the running service drops it within 15 s")
+    elif done == "already_retired":
+        assert window.retired_at is not None
+        raise UsageError(f"no maintenance window with id {args.id} in force or to come:"
+                         f" it was removed at {_fmt(window.retired_at, tz)}")
+    else:
+        print(f"maintenance window {args.id} ended at {_fmt(now, tz)}: it applies no more, and what it"
+              " covered before stays in the reports; the running service drops it within 15 s")
     return 0
 
 
@@ -277,12 +285,14 @@ def _pad(text: str, width: int) -> str:
 
 
 def _fmt(ts: float, tz: str) -> str:
-    return datetime.fromtimestamp(ts, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return local_text(ts, tz)
 
 
 def _span(start: float, end: float, tz: str) -> str:
+    """``2026-11-26 02:00–04:00 KST`` within a day (and one zone), else both ends in full."""
     a, b = _fmt(start, tz), _fmt(end, tz)
-    return f"{a}–{b[11:]}" if a[:10] == b[:10] else f"{a} – {b}"
+    same_day, same_zone = a[:10] == b[:10], a[16:] == b[16:]
+    return f"{a[:16]}–{b[11:]}" if same_day and same_zone else f"{a} – {b}"
 
 
 def _describe_scope(kind: str, value: str | None, config: Config) -> str:

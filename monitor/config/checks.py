@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectors.profile import Profile
 from monitor.config.model import Config
-from monitor.config.types import dotted
+from monitor.config.types import device_address, dotted
 from monitor.report.settings import email_channel_problems
 
-def timing_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
+Problem = tuple[tuple[Any, ...], str]  # (key path, message)
+
+
+def timing_problems(config: Config) -> list[Problem]:
     """A device whose probe may wait longer than the probe interval would make every round overrun."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: list[Problem] = []
     interval = config.service.probe_interval
     for si, site in enumerate(config.sites):
         devices = [(("sites", si, "aps", ai), ap) for ai, ap in enumerate(site.aps)]
@@ -27,21 +31,28 @@ def timing_problems(config: Config) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
-def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+def _site_devices(si: int, site: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any]]:
+    """(key path, raw entry) of a raw site's APs and uplink."""
+    devices: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(site.get("aps"), list):
+        devices = [(("sites", si, "aps", ai), ap) for ai, ap in enumerate(site["aps"])]
+    if isinstance(site.get("uplink"), dict):
+        devices.append((("sites", si, "uplink"), site["uplink"]))
+    return devices
+
+
+def cross_check(data: dict[str, Any]) -> list[Problem]:
     """Checks across keys (unique ids, credentials that exist), run on the raw data so they are
     reported together with the per-field errors rather than only once those are fixed."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: list[Problem] = []
     creds = data.get("credentials") if isinstance(data.get("credentials"), dict) else {}
     seen: dict[str, str] = {}
+    addresses: dict[tuple[str, int], str] = {}
     sites = data.get("sites") if isinstance(data.get("sites"), list) else []
     for si, site in enumerate(sites):
         if not isinstance(site, dict):
             continue
-        devices: list[tuple[tuple[Any, ...], Any]] = []
-        if isinstance(site.get("aps"), list):
-            devices = [(("sites", si, "aps", ai), ap) for ai, ap in enumerate(site["aps"])]
-        if isinstance(site.get("uplink"), dict):
-            devices.append((("sites", si, "uplink"), site["uplink"]))
+        devices = _site_devices(si, site)
         for loc, obj in [(("sites", si), site)] + devices:
             if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
                 continue
@@ -53,6 +64,7 @@ def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
             name = dev.get("credentials") if isinstance(dev, dict) else None
             if isinstance(name, str) and name not in creds:
                 problems.append((loc + ("credentials",), f"no credentials named {name!r}"))
+        problems.extend(_check_addresses(devices, addresses))
     problems.extend(_check_trap_and_maintenance_references(data, creds, sites))
     problems.extend(_check_controller_references(data, creds, sites, seen))
     problems.extend(email_channel_problems(data))
@@ -60,9 +72,9 @@ def cross_check(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
 
 
 def _check_controller_references(data: dict[str, Any], creds: Any, sites: list[Any], seen: dict[str, str],
-                                 ) -> list[tuple[tuple[Any, ...], str]]:
+                                 ) -> list[Problem]:
     """Controllers have unique ids and existing credentials; an AP's 'controller' names one of them."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: list[Problem] = []
     controllers = data.get("controllers") if isinstance(data.get("controllers"), list) else []
     ids: set[str] = set()
     for ci, ctl in enumerate(controllers):
@@ -86,9 +98,9 @@ def _check_controller_references(data: dict[str, Any], creds: Any, sites: list[A
 
 
 def _check_trap_and_maintenance_references(data: dict[str, Any], creds: Any, sites: list[Any],
-                                           ) -> list[tuple[tuple[Any, ...], str]]:
+                                           ) -> list[Problem]:
     """traps.credentials and maintenance scopes must name credentials, sites, devices, districts that exist."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
+    problems: list[Problem] = []
     traps = data.get("traps")
     if isinstance(traps, dict) and isinstance(traps.get("credentials"), list):
         for i, name in enumerate(traps["credentials"]):
@@ -110,4 +122,52 @@ def _check_trap_and_maintenance_references(data: dict[str, Any], creds: Any, sit
             value = entry.get(key) if isinstance(entry, dict) else None
             if isinstance(value, str) and value not in ids:
                 problems.append((("maintenance", i, key), message.format(value)))
+    return problems
+
+
+def _check_addresses(devices: list[tuple[tuple[Any, ...], Any]], seen: dict[tuple[str, int], str]) -> list[Problem]:
+    """No placeholder address (``import-sites`` writes ``<ap>.invalid`` where it knows none), and no two
+    devices on one address:port (the same agent would answer for both)."""
+    problems: list[Problem] = []
+    for loc, dev in devices:
+        address = dev.get("address") if isinstance(dev, dict) else None
+        if not isinstance(address, str):
+            continue
+        try:
+            host, port = device_address(address)
+        except ValueError:
+            continue  # the model's own error says why
+        where = loc + ("address",)
+        if host.lower().rstrip(".").endswith(".invalid"):
+            problems.append((where, f"{address!r} is a placeholder (import-sites writes *.invalid where the"
+                                    " dataset has no address): set the device's real address"))
+        elif (host.lower(), port) in seen:
+            problems.append((where, f"{host}:{port} is also the address of {seen[host.lower(), port]}:"
+                                    " two devices cannot share one SNMP agent"))
+        else:
+            seen[host.lower(), port] = f"{dotted(loc)} ({dev.get('id')})"
+    return problems
+
+
+def profile_problems(data: dict[str, Any], profiles: dict[str, Profile]) -> list[Problem]:
+    """Every device names a known profile (or 'auto'); a controller's profile has a controller AP table."""
+    problems: list[Problem] = []
+    known = f"known: {', '.join(sorted(profiles))}, auto"
+    sites = data.get("sites") if isinstance(data.get("sites"), list) else []
+    devices = [d for si, site in enumerate(sites) if isinstance(site, dict) for d in _site_devices(si, site)]
+    for loc, dev in devices:
+        name = dev.get("profile") if isinstance(dev, dict) else None
+        if isinstance(name, str) and name != "auto" and name not in profiles:
+            problems.append((loc + ("profile",), f"unknown profile {name!r} ({known})"))
+    controllers = data.get("controllers") if isinstance(data.get("controllers"), list) else []
+    with_table = sorted(n for n, p in profiles.items() if p.controller is not None)
+    for ci, ctl in enumerate(controllers):
+        name = ctl.get("profile") if isinstance(ctl, dict) else None
+        if not isinstance(name, str) or name == "auto":
+            continue
+        if name not in profiles:
+            problems.append((("controllers", ci, "profile"), f"unknown profile {name!r} ({known})"))
+        elif profiles[name].controller is None:
+            problems.append((("controllers", ci, "profile"), f"profile {name!r} has no controller AP table"
+                                                             f" (profiles with one: {', '.join(with_table)}, auto)"))
     return problems

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from monitor.alerting.settings import AlertingSettings
-from monitor.config.types import Duration, Ident, ListenAddress, Secret, Strict
+from monitor.config.types import DeviceAddress, Duration, Ident, ListenAddress, Secret, Strict, device_address
 from monitor.domain.local_time import unquoted_time
 from monitor.report.settings import ReportSettings
 
@@ -39,7 +39,7 @@ class CredentialSpec(Strict):
 
 
 class SnmpSettings(Strict):
-    timeout: float = Field(2.0, gt=0, le=60, description="seconds per attempt")
+    timeout: Duration = Field(2.0, gt=0, le=60, description="per attempt: seconds, or e.g. 2.5s")
     retries: int = Field(1, ge=0, le=10)
 
 
@@ -61,7 +61,7 @@ class Weekly(Strict):
 
 class FlappingPolicy(Strict):
     transitions: int = Field(6, ge=2, description="state changes within 'window' that make an AP flapping")
-    window: float = Field(600, gt=0, description="seconds")
+    window: Duration = Field(600, gt=0, description="seconds, or e.g. 10m")
 
 
 class ServiceSettings(Strict):
@@ -73,15 +73,15 @@ class ServiceSettings(Strict):
     web_config: Path | None = Field(None, description="exporter-toolkit web config (TLS, basic auth) for the HTTP"
                                     " face; relative to this file (wifimon run --web.config.file overrides)")
     store_url: str = Field("sqlite:///wifimon.db", description="SQLAlchemy URL; relative SQLite paths are relative to the working directory")
-    probe_interval: float = Field(15, gt=0, le=3600, description="seconds between liveness probes of an AP")
-    metrics_interval: float = Field(60, gt=0, le=3600, description="seconds between full polls of an AP")
+    probe_interval: Duration = Field(15, gt=0, le=3600, description="between liveness probes of an AP (15, 15s, 1m)")
+    metrics_interval: Duration = Field(60, gt=0, le=3600, description="between full polls of an AP")
     spread: float = Field(0.8, ge=0, le=1, description="fraction of an interval a round is spread over")
     confirm_failures: int = Field(3, ge=1, le=20, description="consecutive failed probes that confirm down")
-    recheck_interval: float = Field(5, gt=0, le=600, description="seconds between fast re-checks of a failing AP")
+    recheck_interval: Duration = Field(5, gt=0, le=600, description="between fast re-checks of a failing AP")
     concurrency: int = Field(50, ge=1, le=1000, description="SNMP requests in flight")
     snmp: SnmpSettings = SnmpSettings()
     flapping: FlappingPolicy = FlappingPolicy()
-    rollup_interval: float = Field(300, gt=0, description="seconds between usage rollup writes")
+    rollup_interval: Duration = Field(300, gt=0, description="between usage rollup writes")
 
     @field_validator("timezone")
     @classmethod
@@ -99,27 +99,21 @@ class Device(Strict):
     """An SNMP-managed device: an AP, or a site's uplink (PoE switch, LTE router)."""
 
     id: Ident
-    address: str = Field(description="host or host:port (default port 161)")
+    address: DeviceAddress = Field(description="host or host:port (default port 161); host: IPv4 address or DNS name")
     profile: str = Field("auto", description="profile name, or 'auto' to pick from sysObjectID/sysDescr")
     credentials: str
     snmp: SnmpSettings | None = None
     model: str = ""
 
-    @field_validator("address")
-    @classmethod
-    def _address(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
-        if sep and (not port.isdigit() or not 0 < int(port) < 65536):
-            raise ValueError("port must be 1-65535")
-        return v
-
     @property
     def host_port(self) -> tuple[str, int]:
-        host, sep, port = self.address.rpartition(":")
-        return (host, int(port)) if sep else (self.address, 161)
+        return device_address(self.address)
 
 
 class AccessPoint(Device):
+    place: str = Field("", description="where on the site it hangs (the dataset's 설치장소상세), e.g. '공설시장 2층'")
+    lat: float | None = Field(None, ge=-90, le=90, description="its own position, when the site spans several")
+    lon: float | None = Field(None, ge=-180, le=180)
     ssids: tuple[str, ...] = ()
     controller: Ident | None = Field(
         None, description="id of an entry under 'controllers:' whose AP table says whether this AP is up"
@@ -188,7 +182,7 @@ class MaintenanceEntry(Strict):
     all: bool = Field(False, description="every site")
     start: datetime
     end: datetime | None = None
-    duration: Duration | None = Field(None, description="e.g. 2h, 90m, 1h30m, 1d")
+    duration: Duration | None = Field(None, description="e.g. 2h, 90m, 1.5h, 1h30m, 1d")
     repeat: Recurrence | None = None
     comment: str = ""
 

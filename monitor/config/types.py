@@ -7,6 +7,8 @@ model, one way.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +37,29 @@ def split_listen(address: str) -> tuple[str, int]:
 
 ListenAddress = Annotated[str, AfterValidator(lambda v: split_listen(v) and v)]
 
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def device_address(address: str, default_port: int = 161) -> tuple[str, int]:
+    """A device's 'host' or 'host:port' → (host, port); the host an IPv4 address or a DNS name. ValueError
+    says what is wrong: ``999.300.1.1`` is refused here rather than polled and reported as a timeout."""
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        host, port = address, str(default_port)
+    elif not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("port must be 1-65535")
+    if all(c.isdigit() or c == "." for c in host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValueError(f"{host!r} is not an IPv4 address (four numbers 0-255)") from None
+    elif len(host) > 253 or not all(_HOST_LABEL.match(label) for label in host.removesuffix(".").split(".")):
+        raise ValueError(f"{host!r} is neither an IPv4 address nor a host name")
+    return host, int(port)
+
+
+DeviceAddress = Annotated[str, AfterValidator(lambda v: device_address(v) and v)]
+
 
 class Strict(BaseModel):
     """A config model: unknown keys fail, values are frozen."""
@@ -55,18 +80,26 @@ class Secret(Strict):
         return self
 
 
-_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_DURATION_RE = re.compile(rf"^(?:{_NUMBER}d)?(?:{_NUMBER}h)?(?:{_NUMBER}m)?(?:{_NUMBER}s)?$")
+_SECONDS_RE = re.compile(rf"^{_NUMBER}$")
 
 
 def parse_duration(value: object) -> float:
-    """Seconds from '45m', '2h', '1h30m', '1d' or a number of seconds; ValueError says what is accepted."""
+    """Seconds from '45m', '1.5h', '1h30m', '1d', '90s', '90' or a number of seconds; ValueError says what is
+    accepted. The one duration syntax: config values and every command-line option read durations here."""
+    text = re.sub(r"\s+", "", value.lower()) if isinstance(value, str) else None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION_RE.match(value.strip().lower())) and any(m.groups()):
-        d, h, mi, s = (int(g or 0) for g in m.groups())
-        seconds = float(d * 86400 + h * 3600 + mi * 60 + s)
+    elif text is not None and (m := _SECONDS_RE.match(text)):
+        seconds = float(m.group(1))
+    elif text is not None and (m := _DURATION_RE.match(text)) and any(m.groups()):
+        d, h, mi, s = (float(g or 0) for g in m.groups())
+        seconds = d * 86400 + h * 3600 + mi * 60 + s
     else:
-        raise ValueError(f"{value!r} is not a duration: write e.g. 45m, 2h, 1h30m or 1d")
+        raise ValueError(f"{value!r} is not a duration: write e.g. 45m, 1.5h, 1h30m, 1d or 90 (seconds)")
+    if not math.isfinite(seconds):
+        raise ValueError(f"{value!r} is not a finite duration")
     if not seconds > 0:
         raise ValueError("a duration must be longer than 0 seconds")
     return seconds

@@ -39,7 +39,10 @@ def _add_months(local: datetime, months: int) -> datetime | None:
 
 
 def occurrences(window: MaintenanceWindow, since: float, until: float) -> Iterator[Interval]:
-    """Every occurrence of the window that overlaps [since, until), clipped to it, in order."""
+    """Every occurrence of the window that overlaps [since, until), clipped to it, in order. A retired window
+    (removed after it began) ends at its ``retired_at``: what it covered before stays covered."""
+    if window.retired_at is not None:
+        until = min(until, window.retired_at)
     duration = window.ends_at - window.starts_at
     if window.recurrence is None:
         start, end = max(window.starts_at, since), min(window.ends_at, until)

@@ -111,6 +111,9 @@ class MaintenanceWindow:
     or district (None for 'all'). ``starts_at``/``ends_at`` bound the first occurrence; ``recurrence``
     (None, 'daily', 'weekly', 'monthly') repeats it in ``timezone`` (local wall-clock time, so a window at
     02:00 stays at 02:00 across a DST change). ``id`` and ``created_at`` are set by the store.
+
+    ``retired_at``: when the window was removed after it had begun. It applies no more from then on, and
+    its occurrences before stay as they were, so a report of a past month never changes by a removal.
     """
 
     scope_kind: str
@@ -123,6 +126,7 @@ class MaintenanceWindow:
     comment: str = ""
     id: int | None = None
     created_at: float | None = None
+    retired_at: float | None = None
 
     def __post_init__(self) -> None:
         if self.scope_kind not in MAINTENANCE_SCOPES:
@@ -136,6 +140,9 @@ class MaintenanceWindow:
             raise ValueError(
                 f"maintenance ends_at {self.ends_at!r} must be after starts_at {self.starts_at!r}"
             )
+        if self.retired_at is not None and not (math.isfinite(self.retired_at) and self.retired_at > self.starts_at):
+            raise ValueError(f"maintenance retired_at {self.retired_at!r} must be after starts_at {self.starts_at!r}"
+                             " (a window removed before it began is deleted, not retired)")
         if self.recurrence is not None and self.recurrence not in RECURRENCES:
             raise ValueError(f"maintenance recurrence {self.recurrence!r} is not one of None, {RECURRENCES}")
         try:

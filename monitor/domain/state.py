@@ -2,7 +2,8 @@
 
 An AP is declared down only after ``confirm_failures`` consecutive failed probes (the first failure
 schedules fast re-checks), so one lost UDP packet on a lossy LTE link is not an outage. The outage
-starts at the first failed probe of the run that confirmed it and ends at the first successful one.
+starts at the first failed probe of the run that confirmed it and ends at the first successful one
+(the time ``at`` of an outcome is the caller's: a success is dated when the answer came).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def observe(track: DeviceTrack, ok: bool, at: float, policy: Policy, error: str 
             return _moved(track, ApStatus.UP, at, None, "", policy)
         return track, [], []
     failures = track.failures + 1
-    first = track.first_failure_at if track.failures else at
+    first = track.first_failure_at if track.first_failure_at is not None else at
     track = replace(track, failures=failures, first_failure_at=first, detail=detail)
     if (track.mode == "active" and track.status != ApStatus.DOWN and failures >= policy.confirm_failures):
         reason = Reason(error) if error is not None and error in Reason._value2member_map_ else Reason.SNMP_ERROR

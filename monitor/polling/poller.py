@@ -108,22 +108,29 @@ class Poller:
 
     # -- start-up ---------------------------------------------------------------------------------
 
+    def entities(self) -> list[tuple[Scope, str]]:
+        """Every device and site this poller watches, as the store names them."""
+        return [(t.scope, e) for e, t in self.tracks.items()] + [(Scope.SITE, sid) for sid in self.site_tracks]
+
     def restore(self, last: dict[tuple[str, str], tuple[str, float, str | None]]) -> None:
-        """Start from the states the store had: an outage open before a restart stays open."""
+        """Start from the states the store had before this run.
+
+        Up stays up. Down is not carried over the time nobody watched: the outage ended when the last run
+        stopped (``Store.end_outages_at_stop``), the device starts unknown, and one failed probe confirms it
+        down again (the previous run's confirmation stands), from that probe on; a success makes it up.
+        """
         for entity, track in self.tracks.items():
             saved = last.get((track.scope.value, entity))
             if not saved:
                 continue
             state, since, reason = saved
             if state == ApStatus.DOWN:
-                self.tracks[entity] = replace(track, status=ApStatus.DOWN, since=since,
-                                              reason=Reason(reason) if reason else None,
-                                              failures=self._policy.confirm_failures)
+                self.tracks[entity] = replace(track, failures=self._policy.confirm_failures - 1)
             elif state == ApStatus.UP:
                 self.tracks[entity] = replace(track, status=ApStatus.UP, since=since)
         for sid in self.site_tracks:
             saved = last.get((Scope.SITE.value, sid))
-            if saved and saved[0] in (SiteStatus.DOWN, SiteStatus.UP, SiteStatus.DEGRADED):
+            if saved and saved[0] in (SiteStatus.UP, SiteStatus.DEGRADED):
                 self.site_tracks[sid] = SiteTrack(sid, SiteStatus(saved[0]), saved[1],
                                                   Reason(saved[2]) if saved[2] else None)
         self._dirty = True
@@ -220,7 +227,12 @@ class Poller:
         self._observe(e, sighting.seen)
 
     def _observe(self, entry: Entry, result: ProbeResult | PollResult | Seen) -> None:
+        # A failure counts from when the request went out (an outage starts at the first failed probe); a
+        # success from when the answer came: after a timed-out first attempt, the retry's answer is seconds
+        # later, and the device was not known to be up before it.
         at = result.started_at
+        if result.ok and not isinstance(result, Seen):
+            at += result.duration
         track, transitions, events = observe(self.tracks[entry.id], result.ok, at, self._policy,
                                              result.error.value if result.error else None, result.detail)
         self.tracks[entry.id] = track

@@ -10,7 +10,7 @@ import logging
 import math
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from monitor.store.events import EventsMixin
 from monitor.store.maintenance import MaintenanceMixin
 from monitor.store.outages import OutagesMixin
 from monitor.domain.records import RunRecord
+from monitor.domain.vocabulary import Scope, Transition
 from monitor.store.timestamps import to_datetime, to_unix
 from monitor.store.usage import UsageMixin
 
@@ -190,6 +191,34 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
                 .order_by(MonitorRun.started_at, MonitorRun.id)
             ).all()
         return [_run_record(r) for r in rows]
+
+    def end_outages_at_stop(self, entities: Collection[tuple[Scope, str]], current_run: int) -> list[Transition]:
+        """At start-up, before the new run starts: end the open outages of these entities where the last
+        run's watching ended (its stop, or its last heartbeat after a crash), the state after it 'unknown'.
+
+        Nobody watched from then until ``current_run`` began: that time is unknown, not downtime (the report
+        counts it so), and whether the device is still down is for the new run to find out. One transition per
+        outage, recorded under the run that stopped; returned. Outages of entities another instance watches
+        are not touched (``entities`` are this instance's).
+        """
+        wanted = {(str(scope), entity) for scope, entity in entities}
+        open_here = [o for o in self.open_outages() if (str(o.scope), o.entity) in wanted]
+        if not open_here:
+            return []
+        with self._transaction("read the last run") as s:
+            row = s.scalars(
+                select(MonitorRun).where(MonitorRun.id != current_run)
+                .order_by(func.coalesce(MonitorRun.stopped_at, MonitorRun.last_heartbeat_at).desc()).limit(1)
+            ).first()
+            if row is None:
+                return []
+            last = _run_record(row)
+        ended = [Transition(o.scope, o.entity, o.site, "down", "unknown", max(last.watched_until, o.started_at),
+                            detail="the monitor stopped watching") for o in open_here]
+        self.record_transitions(ended, last.id)
+        log.info("outages_ended_at_stop count=%d run=%d at=%s", len(ended), last.id,
+                 to_datetime(last.watched_until).isoformat())
+        return ended
 
     def gaps(self, since: float, until: float) -> list[tuple[float, float]]:
         """Periods within [since, until) when no run was watching: the availability report's 'unknown'.

@@ -215,6 +215,7 @@ class MaintenanceRow(Base):
         CheckConstraint(f"scope_kind IN {MAINTENANCE_SCOPES!r}", name="scope_kind"),
         CheckConstraint(f"recurrence IS NULL OR recurrence IN {RECURRENCES!r}", name="recurrence"),
         CheckConstraint("ends_at > starts_at", name="ordered"),
+        CheckConstraint("retired_at IS NULL OR retired_at > starts_at", name="retired_after_start"),
         Index(None, "starts_at"),
     )
 
@@ -228,6 +229,8 @@ class MaintenanceRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Removed after it began: it applies no more from then on; its past stays (reports never change).
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 # -- alerting --------------------------------------------------------------------------------------------
