@@ -173,7 +173,7 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
                 ClientCount(
                     level=table.level,
                     count=count,
-                    radio=_label(table.radio, radios, idx, table.radio_map),
+                    radio=table.radio_name or _label(table.radio, radios, idx, table.radio_map),
                     ssid=_label(table.ssid, ssids, idx, {}),
                     oid=instance(table.count, idx),
                 )

@@ -125,14 +125,18 @@ class ClientTable(_Strict):
     served: Oid | None = None
     ssid: Label | None = None
     radio: Label | None = None
+    radio_name: str | None = Field(None, description="one radio label for every row: tables kept per band"
+                                   " (Huawei's hwWlanSsid2gStaCnt and hwWlanSsid5gStaCnt)")
     radio_map: ValueMap = {}
 
     @model_validator(mode="after")
     def _one_source(self) -> ClientTable:
+        if self.radio_name is not None and self.radio is not None:
+            raise ValueError("give 'radio' (where each row's radio comes from) or 'radio_name' (one for all), not both")
         if (self.count is None) == (self.stations is None):
             raise ValueError("give exactly one of 'count' (a count per row) or 'stations' (a station table)")
         if self.stations is not None:
-            if self.level != "ssid" or self.ssid or self.radio or self.radio_map:
+            if self.level != "ssid" or self.ssid or self.radio or self.radio_map or self.radio_name:
                 raise ValueError("'stations' counts stations per SSID: level ssid, and no ssid/radio labels")
             if is_scalar(self.stations) or (self.served and is_scalar(self.served)):
                 raise ValueError("'stations' and 'served' are table columns, not scalar instances")
@@ -351,7 +355,7 @@ def object_labels(profile: Profile) -> dict[str, str]:
     return out
 
 
-_NOT_OIDS = {"level", "uplink", "name_map", "radio_map", "status_map"}
+_NOT_OIDS = {"level", "uplink", "name_map", "radio_map", "status_map", "radio_name"}
 _OID_LISTS = {"probe", "probe_column"}
 
 

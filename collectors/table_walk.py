@@ -67,7 +67,10 @@ class TableWalk:
 
     ``max_varbinds`` bounds the size of one reply (columns × max-repetitions); ``max_rows`` and
     ``max_requests`` keep a huge or misbehaving table from running away with the poll: a column
-    stopped by a cap keeps the rows read so far and says so in :attr:`notes`.
+    stopped by a cap keeps the rows read so far and says so in :attr:`notes`. A table as long as last
+    time is no runaway, so with ``expected_rows`` the caps grow to fit it, up to ten times the given
+    ones: a controller's AP table longer than the caps is read whole from the next poll on, rather than
+    cut at the same row every time (the APs past the cut would read as absent from the controller).
     ``expected_rows`` (rows per column seen last time) sizes max-repetitions so that a table
     usually comes back in a single request. ``waits`` maps a column to (another column, whether that
     one must have rows): the column is walked only when the other has rows (a controller's radio
@@ -91,6 +94,10 @@ class TableWalk:
             raise ValueError("TableWalk limits must be positive")
         self._columns = {oid: _Column(oid, oid) for oid in dict.fromkeys(columns)}
         expected = expected_rows or {}
+        if expected:
+            needed = -(-3 * sum(expected.values()) // (2 * max_varbinds)) + 2  # 1.5 × last time's values, rounded up
+            max_requests = min(max(max_requests, needed), 10 * max_requests)
+            max_rows = min(max(max_rows, max(expected.values()) * 5 // 4 + 10), 10 * max_rows)
         for oid, (other, wants_rows) in (waits or {}).items():
             col = self._columns.get(oid)
             if col is None or other not in self._columns or other == oid:

@@ -9,6 +9,8 @@ A profile change that reads more or less than the table says fails here until th
 from __future__ import annotations
 
 import difflib
+import re
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +69,14 @@ def test_librenms_totals_are_read_from_its_sensors():
     assert vc.librenms_total([sensor("wl0", 2, ["3.1"]), sensor("wl1", 1, ["3.2"]), sensor("wlan", 3, ["3.3"])]) == 3
     assert vc.librenms_total([sensor("SSID x", 1, [], "x"), sensor("Total Clients", 5, [], "total-clients")]) == 5
     assert vc.librenms_total([]) is None
+
+
+def test_the_main_readme_states_the_coverage_the_table_measures(observed):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = vc.render(observed)
+    matched, total = re.search(r"\*\*(\d+) of (\d+) LibreNMS client sensors matched\*\*", table).groups()
+    picked = sum(o.profile != "generic" for o in observed.values())
+    said = re.search(r"a vendor profile picked for (\d+) of (\d+) .*? matches (\d+) of LibreNMS's (\d+) client"
+                     r" sensors", " ".join(readme.split()))
+    assert said, "README.md: the coverage sentence is gone"
+    assert said.groups() == (str(picked), str(len(observed)), matched, total)

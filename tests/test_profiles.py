@@ -31,7 +31,7 @@ FAMILIES = {
     "generic", "unifi", "cisco_wlc", "aruba_instant", "arubaos_controller", "ruckus_zd", "ruckus_smartzone",
     "mikrotik", "fortiap", "zyxel_nwa", "zyxel_nxc", "cambium_epmp", "huawei_ac",
     "airos", "albentia", "cambium_pmp", "fortiwlc", "grandstream_gwn", "hiveos", "pepwave",
-    "ruckus_standalone", "ruckus_unleashed", "stellar_ap1321", "tachyon", "xirrus",
+    "ruckus_standalone", "ruckus_unleashed", "stellar_ap1321", "tachyon", "xirrus", "cisco_c9800", "meraki_mr",
 }
 
 
@@ -347,6 +347,27 @@ def test_tables_with_holes_and_odd_values_give_what_the_device_said():
     assert all(type(c.count) is int for c in counts)  # a Counter32-typed gauge is read as a plain count
 
 
+def test_tables_kept_per_band_get_the_band_as_their_radio():
+    """Huawei's AC counts stations per SSID in one table per band: each row is an SSID on a band (a VAP level
+    row), and the two together count every station once."""
+    huawei = load_profiles()["huawei_ac"]
+    guest, staff = "5.103.117.101.115.116", "5.115.116.97.102.102"  # "guest", "staff" as string indexes
+    tables = {"1.3.6.1.4.1.2011.6.139.17.1.2.1.2": {guest: 7, staff: 1},
+              "1.3.6.1.4.1.2011.6.139.17.1.2.1.3": {guest: 12}}
+    counts = map_tables(huawei, tables, set()).clients
+    assert [(c.ssid, c.radio, c.count) for c in counts] == [("guest", "2.4GHz", 7), ("staff", "2.4GHz", 1),
+                                                             ("guest", "5GHz", 12)]
+    assert {c.level for c in counts} == {"vap"} and len({(c.ssid, c.radio) for c in counts}) == 3
+
+
+def test_a_fixed_radio_name_excludes_a_radio_source(tmp_path):
+    msg = _bad(tmp_path, """
+        name: x
+        clients: [{level: vap, count: 1.3.6.1.4.1.9.1, radio: index, radio_name: 5GHz}]
+    """)
+    assert "clients.0" in msg and "'radio_name'" in msg
+
+
 def test_octet_string_indexes_decode_to_their_text():
     korean = "공공와이파이".encode()
     index = ".".join([str(len(korean)), *map(str, korean)])
@@ -418,6 +439,16 @@ MIB_OBJECTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("huawei_ac", "controller.aps.name"): ("HUAWEI-WLAN-AP-MIB", "hwWlanApName", "1.3.6.1.4.1.2011.6.139.13.3.3.1.4", "OCTET STRING", SECONDARY),
     ("huawei_ac", "controller.aps.ip"): ("HUAWEI-WLAN-AP-MIB", "hwWlanApIpAddress", "1.3.6.1.4.1.2011.6.139.13.3.3.1.13", "IpAddress", SECONDARY),
     ("huawei_ac", "controller.aps.status"): ("HUAWEI-WLAN-AP-MIB", "hwWlanApRunState", "1.3.6.1.4.1.2011.6.139.13.3.3.1.6", "INTEGER {…, normal(8), …}", SECONDARY),
+    # Stations per SSID and band: HUAWEI-WLAN-VAP-MIB was not available; numeric OIDs and names as LibreNMS's
+    # LibreNMS/OS/Vrp.php polls them (INDEX the SSID as a length-prefixed string), the type from the same
+    # source's use of them as gauges.
+    ("huawei_ac", "clients[0].count"): ("HUAWEI-WLAN-VAP-MIB", "hwWlanSsid2gStaCnt", "1.3.6.1.4.1.2011.6.139.17.1.2.1.2", "Integer32", SECONDARY),
+    ("huawei_ac", "clients[1].count"): ("HUAWEI-WLAN-VAP-MIB", "hwWlanSsid5gStaCnt", "1.3.6.1.4.1.2011.6.139.17.1.2.1.3", "Integer32", SECONDARY),
+    # Catalyst 9800 AP table: CISCO-LWAPP-AP-MIB (revision 2022-06-06) as compiled by pysmi, cLApTable INDEX
+    # cLApSysMacAddress. Its WLAN counts are the AIRESPACE objects the CBW recording checks for cisco_wlc.
+    ("cisco_c9800", "controller.aps.name"): ("CISCO-LWAPP-AP-MIB", "cLApName", "1.3.6.1.4.1.9.9.513.1.1.1.1.5", "SnmpAdminString", MIB),
+    ("cisco_c9800", "controller.aps.uptime"): ("CISCO-LWAPP-AP-MIB", "cLApUpTime", "1.3.6.1.4.1.9.9.513.1.1.1.1.6", "TimeTicks", MIB),
+    ("cisco_c9800", "controller.aps.clients"): ("CISCO-LWAPP-AP-MIB", "cLApAssociatedClientCount", "1.3.6.1.4.1.9.9.513.1.1.1.1.54", "Unsigned32", MIB),
     # MikroTik LTE modem (the ferries): MIKROTIK-MIB mtxrLTEModemTable, compared on 2026-11-25 with the
     # MIB as compiled by pysmi (OIDs, Integer32 syntax); the routeros recording has no LTE modem.
     ("mikrotik", "lte.rssi_dbm"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSSI", "1.3.6.1.4.1.14988.1.1.16.1.1.2", "Integer32", MIB),
@@ -430,9 +461,10 @@ MIB_OBJECTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
 }
 
 # Profiles (or parts) no recording exercises: every object they name must be in MIB_OBJECTS, so an OID
-# added without being checked fails here. IF-MIB columns are standard and left out.
+# added without being checked fails here. IF-MIB columns (ifXTable, ifTable) are standard and left out.
 UNRECORDED = {"arubaos_controller": "", "ruckus_smartzone": "", "zyxel_nxc": "", "huawei_ac": "",
-              "ruckus_zd": "controller.", "mikrotik": "lte.", "cisco_wlc": "controller.aps.status"}
+              "ruckus_zd": "controller.", "mikrotik": "lte.", "cisco_wlc": "controller.aps.status",
+              "cisco_c9800": "controller.", "meraki_mr": ""}
 INTEGER_TYPES = ("Unsigned32", "Integer32", "Gauge32", "INTEGER")
 
 
@@ -441,7 +473,7 @@ def test_unrecorded_objects_are_all_listed_with_their_mib_definition():
     for name, prefix in UNRECORDED.items():
         labels = object_labels(profiles[name])
         for label, oid in labels.items():
-            if not label.startswith(prefix) or oid.startswith("1.3.6.1.2.1.31."):
+            if not label.startswith(prefix) or oid.startswith(("1.3.6.1.2.1.31.", "1.3.6.1.2.1.2.2.1.")):
                 continue
             assert (name, label) in MIB_OBJECTS, f"{name}.{label} = {oid} is not checked against a MIB"
 
@@ -474,5 +506,5 @@ def test_which_unrecorded_objects_were_compared_with_mib_text():
     """Say it plainly (and keep it true): the counts of what was and was not checked against MIB text."""
     checked = sorted(k for k, v in MIB_OBJECTS.items() if v[4] == MIB)
     secondary = sorted(k for k, v in MIB_OBJECTS.items() if v[4] == SECONDARY)
-    assert len(checked) == 27 and len(secondary) == 7, (len(checked), len(secondary))
+    assert len(checked) == 30 and len(secondary) == 9, (len(checked), len(secondary))
     assert all(k[0] in ("ruckus_smartzone", "zyxel_nxc", "huawei_ac", "mikrotik", "cisco_wlc") for k in secondary)

@@ -69,3 +69,30 @@ def test_profiles_defer_their_fallback_and_radio_columns():
     assert aruba == {"1.3.6.1.4.1.14823.2.3.3.1.2.2.1.21": ("1.3.6.1.4.1.14823.2.3.3.1.2.1.1.2", True)}
     # fortiap reads ifTable as its main interface table: nothing of it is deferred
     assert profiles["fortiap"].waits == {}
+
+
+def test_caps_grow_to_fit_a_table_as_long_as_last_time_but_not_without_bound():
+    """A controller's AP table longer than the caps is cut on the first poll only: with last time's row
+    counts the caps fit it (1.5 × the values, rounded up), never beyond ten times the configured caps."""
+    def walk_all(walk: TableWalk, rows: int) -> int:
+        while (req := walk.next_request()) is not None:
+            start = req.start_oids[0]
+            first = start[len(APS):][0] + 1 if len(start) > len(APS) else 1
+            last = min(first + req.max_repetitions, rows + 1)
+            walk.absorb(req, [_vb(APS, i, b"ap") for i in range(first, last)]
+                        + ([(RADIOS, END)] if last == rows + 1 else []))
+        return len(walk.rows[APS])
+
+    first = TableWalk([APS], max_varbinds=10, max_requests=3, max_rows=1000)
+    assert walk_all(first, 100) == 30 and "cap" in first.notes[0]  # 3 requests × 10 rows
+    second = TableWalk([APS], max_varbinds=10, max_requests=3, max_rows=1000, expected_rows=first.row_counts())
+    # allowed 1.5 × 30 values / 10 + 2 = 7 requests, one of them a single row to see whether the table ends
+    # where it ended last time: 61 rows, on its way
+    assert walk_all(second, 100) == 61
+    third = TableWalk([APS], max_varbinds=10, max_requests=3, max_rows=1000, expected_rows=second.row_counts())
+    assert walk_all(third, 100) == 100 and third.notes == []  # whole
+    # An agent that once answered a million rows gets ten times the caps, and no more.
+    runaway = TableWalk([APS], max_varbinds=100, max_requests=3, max_rows=50, expected_rows={APS: 10**6})
+    assert walk_all(runaway, 10**6) == 500 and runaway.notes == ["column 1.3.6.1.4.1.9.1 stopped at 500 rows (cap)"]
+    flood = TableWalk([APS], max_varbinds=10, max_requests=3, max_rows=10**6, expected_rows={APS: 10**6})
+    assert walk_all(flood, 10**6) == 300 and flood.requests == 30
