@@ -29,8 +29,21 @@ from collectors.errors import WifimonError
 ALIAS_EXPANSION = 10
 ALIAS_SLACK_NODES = 10_000
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: nesting ≤ 1000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml: nesting ≤ 1000
+    """The safe loader, saying where a value it cannot construct is (a date 2026-13-01, say)."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r}: {exc}", node.start_mark) from None
+
+
+class _AliasProblem(ValueError):
+    """Aliases that expand too far, or into themselves; the message starts with the line."""
 
 Lines = dict[tuple[Any, ...], int]
 
@@ -82,11 +95,11 @@ def _written_size(root: yaml.Node) -> int:
 
 def _expanded_size(node: yaml.Node, limit: int, sizes: dict[int, int], active: set[int]) -> int:
     """Nodes under ``node`` once every alias is expanded (a shared node counted each time it is referred to).
-    ValueError naming the line where the expansion passes ``limit``, or of an alias that contains itself."""
+    _AliasProblem naming the line where the expansion passes ``limit``, or of an alias that contains itself."""
     if id(node) in sizes:
         return sizes[id(node)]
     if id(node) in active:
-        raise ValueError(f"{node.start_mark.line + 1}: an alias refers to a node that contains it")
+        raise _AliasProblem(f"{node.start_mark.line + 1}: an alias refers to a node that contains it")
     active.add(id(node))
     children: list[yaml.Node] = []
     if isinstance(node, yaml.MappingNode):
@@ -95,7 +108,7 @@ def _expanded_size(node: yaml.Node, limit: int, sizes: dict[int, int], active: s
         children = list(node.value)
     size = 1 + sum(_expanded_size(c, limit, sizes, active) for c in children)
     if size > limit:
-        raise ValueError(f"{node.start_mark.line + 1}: YAML aliases here expand to more than {limit:,} values"
+        raise _AliasProblem(f"{node.start_mark.line + 1}: YAML aliases here expand to more than {limit:,} values"
                          " (an alias bomb?): write the repeated parts out")
     active.discard(id(node))
     sizes[id(node)] = size
@@ -150,7 +163,7 @@ def _read(path: Path) -> _Document:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError([f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
-    except ValueError as exc:  # aliases that expand too far, or into themselves
+    except _AliasProblem as exc:
         raise ConfigError([f"{path}:{exc}"]) from None
     except RecursionError:
         raise ConfigError([f"{path}: not usable YAML: nested too deeply"]) from None
