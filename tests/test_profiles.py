@@ -32,6 +32,7 @@ FAMILIES = {
     "mikrotik", "fortiap", "zyxel_nwa", "zyxel_nxc", "cambium_epmp", "huawei_ac",
     "airos", "albentia", "cambium_pmp", "fortiwlc", "grandstream_gwn", "hiveos", "pepwave",
     "ruckus_standalone", "ruckus_unleashed", "stellar_ap1321", "tachyon", "xirrus", "cisco_c9800", "meraki_mr",
+    "extreme_ewc",
 }
 
 
@@ -360,6 +361,39 @@ def test_tables_kept_per_band_get_the_band_as_their_radio():
     assert {c.level for c in counts} == {"vap"} and len({(c.ssid, c.radio) for c in counts}) == 3
 
 
+def test_an_extreme_controller_is_identified_and_its_ap_table_joins_the_stats_table():
+    """EWC (HiPath) controllers: no recording, so a made-up C35 (control 17 in HIPATH-WIRELESS-PRODUCTS-MIB). Its
+    apTable is indexed by apIndex, not the MAC: the MAC is a column, and apStatsTable's rows join by apIndex."""
+    profiles = load_profiles()
+    ewc = profiles["extreme_ewc"]
+    best = ranked(profiles, "1.3.6.1.4.1.4329.15.1.1.17", "Extreme Wireless Controller C35")[0]
+    assert best.profile.name == "extreme_ewc" and best.reasons[0] == "sysObjectID under 1.3.6.1.4.1.4329.15.1.1"
+    # one of its APs (HIPATH-WIRELESS-PRODUCTS-MIB access, 1.3.6.1.4.1.4329.15.1.2) is not the controller
+    assert identify(profiles, "1.3.6.1.4.1.4329.15.1.2.41", "AP3765e").name == "generic"
+    # a controller behind a generic sysObjectID still answers apActiveCount
+    assert identify(profiles, "1.3.6.1.4.1.8072.3.2.10", "Linux", {ewc.match.probe[0]}).name == "extreme_ewc"
+    aps = "1.3.6.1.4.1.4329.15.3.5.1.2.1"
+    stats = "1.3.6.1.4.1.4329.15.3.5.2.2.1"
+    tables = {
+        "1.3.6.1.4.1.4329.15.3.6.1.0": {"0": 9},
+        f"{aps}.2": {"1": b"Park-AP1", "2": b"Pier-AP2"},
+        f"{aps}.13": {"1": b"\x00\x1f\x45\x01\x02\x03", "2": b"\x00\x1f\x45\x01\x02\x04"},
+        f"{aps}.14": {"1": "10.20.1.11", "2": "10.20.2.11"},
+        f"{aps}.22": {"1": 1, "2": 2},
+        f"{stats}.14": {"1": 9},  # only the active AP has a stats row
+        f"{stats}.11": {"1": 360000},
+    }
+    fields = map_tables(ewc, tables, set())
+    (total,) = fields.clients
+    assert (total.level, total.count, total.oid) == ("ap", 9, "1.3.6.1.4.1.4329.15.3.6.1.0")
+    park, pier = fields.controller_aps
+    assert (park.name, park.mac, park.ip, park.status, park.clients, park.uptime_ticks) == (
+        "Park-AP1", "00:1f:45:01:02:03", "10.20.1.11", "up", 9, 360000)
+    # inactive(2): the AP lost its connection to the controller; no stats row, so no count (absent, not 0)
+    assert (pier.name, pier.mac, pier.status, pier.raw_status, pier.clients) == (
+        "Pier-AP2", "00:1f:45:01:02:04", "down", "2", None)
+
+
 def test_a_fixed_radio_name_excludes_a_radio_source(tmp_path):
     msg = _bad(tmp_path, """
         name: x
@@ -449,6 +483,19 @@ MIB_OBJECTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("cisco_c9800", "controller.aps.name"): ("CISCO-LWAPP-AP-MIB", "cLApName", "1.3.6.1.4.1.9.9.513.1.1.1.1.5", "SnmpAdminString", MIB),
     ("cisco_c9800", "controller.aps.uptime"): ("CISCO-LWAPP-AP-MIB", "cLApUpTime", "1.3.6.1.4.1.9.9.513.1.1.1.1.6", "TimeTicks", MIB),
     ("cisco_c9800", "controller.aps.clients"): ("CISCO-LWAPP-AP-MIB", "cLApAssociatedClientCount", "1.3.6.1.4.1.9.9.513.1.1.1.1.54", "Unsigned32", MIB),
+    # Extreme wireless controllers (EWC, formerly HiPath): HIPATH-WIRELESS-HWC-MIB (revision 2016-04-13) read in
+    # LibreNMS's mibs/ewc, whose "-- 1.3.6.1.4.1.4329.15.3…" comments give each object's OID; hiPathWirelessMgmt
+    # = 1.3.6.1.4.1.4329.15.3 per HIPATH-WIRELESS-SMI, and the controllers' sysObjectIDs sit under
+    # HIPATH-WIRELESS-PRODUCTS-MIB's control = 1.3.6.1.4.1.4329.15.1.1 (LibreNMS's os ewc discovers on it).
+    # apTable and apStatsTable are both INDEX apIndex, so the per-AP count and uptime join the AP's row.
+    ("extreme_ewc", "clients[0].count"): ("HIPATH-WIRELESS-HWC-MIB", "mobileUnitCount", "1.3.6.1.4.1.4329.15.3.6.1.0", "Integer32", MIB),
+    ("extreme_ewc", "match.probe[0]"): ("HIPATH-WIRELESS-HWC-MIB", "apActiveCount", "1.3.6.1.4.1.4329.15.3.5.2.1.0", "Integer32", MIB),
+    ("extreme_ewc", "controller.aps.name"): ("HIPATH-WIRELESS-HWC-MIB", "apName", "1.3.6.1.4.1.4329.15.3.5.1.2.1.2", "DisplayString", MIB),
+    ("extreme_ewc", "controller.aps.mac"): ("HIPATH-WIRELESS-HWC-MIB", "apIfMAC", "1.3.6.1.4.1.4329.15.3.5.1.2.1.13", "MacAddress", MIB),
+    ("extreme_ewc", "controller.aps.ip"): ("HIPATH-WIRELESS-HWC-MIB", "apIPAddress", "1.3.6.1.4.1.4329.15.3.5.1.2.1.14", "IpAddress", MIB),
+    ("extreme_ewc", "controller.aps.status"): ("HIPATH-WIRELESS-HWC-MIB", "apState", "1.3.6.1.4.1.4329.15.3.5.1.2.1.22", "INTEGER {active(1), inactive(2)}", MIB),
+    ("extreme_ewc", "controller.aps.clients"): ("HIPATH-WIRELESS-HWC-MIB", "apStatsMuCounts", "1.3.6.1.4.1.4329.15.3.5.2.2.1.14", "Unsigned32", MIB),
+    ("extreme_ewc", "controller.aps.uptime"): ("HIPATH-WIRELESS-HWC-MIB", "apUpTime", "1.3.6.1.4.1.4329.15.3.5.2.2.1.11", "TimeTicks", MIB),
     # MikroTik LTE modem (the ferries): MIKROTIK-MIB mtxrLTEModemTable, compared on 2026-11-25 with the
     # MIB as compiled by pysmi (OIDs, Integer32 syntax); the routeros recording has no LTE modem.
     ("mikrotik", "lte.rssi_dbm"): ("MIKROTIK-MIB", "mtxrLTEModemSignalRSSI", "1.3.6.1.4.1.14988.1.1.16.1.1.2", "Integer32", MIB),
@@ -464,7 +511,7 @@ MIB_OBJECTS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
 # added without being checked fails here. IF-MIB columns (ifXTable, ifTable) are standard and left out.
 UNRECORDED = {"arubaos_controller": "", "ruckus_smartzone": "", "zyxel_nxc": "", "huawei_ac": "",
               "ruckus_zd": "controller.", "mikrotik": "lte.", "cisco_wlc": "controller.aps.status",
-              "cisco_c9800": "controller.", "meraki_mr": ""}
+              "cisco_c9800": "controller.", "meraki_mr": "", "extreme_ewc": ""}
 INTEGER_TYPES = ("Unsigned32", "Integer32", "Gauge32", "INTEGER")
 
 
@@ -491,6 +538,8 @@ def test_profile_oid_and_use_agree_with_the_mib(key):
         assert smi_type == "TimeTicks"
     elif label.endswith(".ip"):
         assert smi_type == "IpAddress"
+    elif label.endswith(".mac"):
+        assert smi_type == "MacAddress"
     elif label.endswith((".name", ".ssid")):
         assert "String" in smi_type or "STRING" in smi_type or "RuckusSSID" in smi_type
     elif label.endswith(".status"):
@@ -506,5 +555,5 @@ def test_which_unrecorded_objects_were_compared_with_mib_text():
     """Say it plainly (and keep it true): the counts of what was and was not checked against MIB text."""
     checked = sorted(k for k, v in MIB_OBJECTS.items() if v[4] == MIB)
     secondary = sorted(k for k, v in MIB_OBJECTS.items() if v[4] == SECONDARY)
-    assert len(checked) == 30 and len(secondary) == 9, (len(checked), len(secondary))
+    assert len(checked) == 38 and len(secondary) == 9, (len(checked), len(secondary))
     assert all(k[0] in ("ruckus_smartzone", "zyxel_nxc", "huawei_ac", "mikrotik", "cisco_wlc") for k in secondary)
