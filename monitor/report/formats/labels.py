@@ -35,9 +35,9 @@ RECURRENCES: dict[Lang, dict[str | None, str]] = {
 
 #: The causes of downtime (monitor.report.build.CAUSES), in words.
 CAUSE_NAMES: dict[Lang, dict[str, str]] = {
-    "ko": {"timeout": "응답 시간 초과(정전 포함)", "uplink": "상위 장비(업링크)", "controller": "컨트롤러",
+    "ko": {"timeout": "응답 시간 초과·정전", "uplink": "상위 장비(업링크)", "controller": "컨트롤러",
            "snmp": "SNMP 오류", "other": "기타"},
-    "en": {"timeout": "no answer (timeout, power cuts too)", "uplink": "uplink device", "controller": "controller",
+    "en": {"timeout": "timeout or power cut", "uplink": "uplink device", "controller": "controller",
            "snmp": "SNMP error", "other": "other"},
 }
 
