@@ -721,3 +721,13 @@ def test_pdf_of_a_one_day_month_and_of_a_month_without_data(golden, tmp_path):
     charts = next(p for p in pages if "시설구분별 가용률" in p[0])
     assert charts[0].count("자료 없음") >= 4, charts[0]  # category, daily, worst, causes
     assert "측정 불가" in pages[0][0] and "전월 자료 없음" not in pages[0][0]
+
+
+def test_outage_log_names_each_outage_cause(written, report):
+    out, files = written
+    with next(f for f in files if f.name.endswith("-outages.csv")).open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["장애 원인"] == "응답 시간 초과·정전" for r in rows)
+    site_rows = [r for r in rows if r["범위"] == "사이트 전체"]
+    assert {int(r["장애 번호"]) for r in site_rows if r["이번 기간 장애시간"] != "0:00:00"} == {
+        i for c in report.causes for i in c.outage_ids}

@@ -371,13 +371,16 @@ def _outages(r: Report, lang: Lang) -> Table:
         Column("reason", t["reason"], "text", 22),
         Column("ack_by", t["ack_by"], "text", 12),
         Column("comment", t["comment"], "text", 30, pdf=False),
+        Column("cause", t["sec_causes"], "text", 22, pdf=False),
     )
     until = r.period.until
+    causes = CAUSE_NAMES[lang]
     rows = tuple(
         (o.id, scopes[o.scope], o.site.id, o.site.name, ", ".join(o.aps), o.started_at,
          Cell("datetime", o.ended_at) if o.ended_at is not None else Cell("text", t["ongoing"]),
          seconds((o.ended_at if o.ended_at is not None else until) - o.started_at), seconds(o.counted),
-         reasons.get(o.reason, o.reason) if o.reason else "", o.acknowledged_by or "", o.comment or "")
+         reasons.get(o.reason, o.reason) if o.reason else "", o.acknowledged_by or "", o.comment or "",
+         causes[o.cause])
         for o in r.outages
     )
     return Table("outages", t["sec_outages"], cols, rows)
