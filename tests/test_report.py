@@ -607,6 +607,14 @@ def test_previous_month_is_september_by_the_same_arithmetic(golden, report):
     summary = dict(build_tables(report, "ko")[1].rows)
     change = summary["전월 대비 증감(%p)"].value
     assert change == pytest.approx(report.total.availability - september.total.availability)
+    sites = build_tables(report, "ko")[2]
+    keys = [c.key for c in sites.columns]
+    for row in sites.rows:
+        before = report.previous.sites[row[0]].availability
+        assert row[keys.index("prev_availability")] == before
+        now = next(s for s in report.sites if s.site.id == row[0]).figures.availability
+        want = None if before is None or now is None else pytest.approx(now - before)
+        assert row[keys.index("prev_change")] == want
 
 
 def test_causes_add_up_to_the_site_downtime_and_trace_to_outage_rows(golden, report):

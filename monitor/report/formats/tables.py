@@ -211,14 +211,13 @@ def _sites(r: Report, lang: Lang) -> Table:
         Column("prev_availability", t["prev_avail"], "ratio", 11),
         Column("prev_change", t["prev_change"], "ratio", 11),
     )
-    before = r.previous.sites if r.previous else {}
+    before = {k: f.availability for k, f in r.previous.sites.items()} if r.previous else {}
     rows = tuple(
         (s.site.id, s.site.name, cat.get(s.site.category, s.site.category), s.site.address, s.site.district,
          len(s.site.aps), *_fig_vals(s.figures), s.ap_figures.availability, s.figures.outages,
          seconds(s.figures.longest) if s.figures.outages else None, seconds(s.figures.mttr),
          seconds(s.figures.maintenance), s.peak_clients, s.traffic_bytes, _below_text(s, r, lang),
-         (prev := before[s.site.id].availability if s.site.id in before else None),
-         _change(s.figures.availability, prev))
+         before.get(s.site.id), _change(s.figures.availability, before.get(s.site.id)))
         for s in r.sites
     )
     return Table("sites", t["sec_sites"], cols, rows)
