@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Build wifimon's Grafana dashboards (Grafana 10+ JSON model) and write them beside this file.
+"""Build wifimon's Grafana dashboards with Grafana's own builders and write them beside this file.
 
     python dashboards/generate.py           rewrite dashboards/*.json
     python dashboards/generate.py --check   exit 1 when a committed file differs from what this builds
 
 Six dashboards share their variables, state colours, units and site joins; writing them as code keeps
-those in one place. The committed JSON is what Grafana provisions (config/grafana/provisioning), and
+those in one place. Panels, queries, variables and the dashboard itself come from grafana-foundation-sdk
+(Grafana's generated types and builders), so the JSON is Grafana's schema by construction: an option a
+panel kind does not have is an AttributeError here, not a silently ignored key. This file adds only the
+layout (left to right, wrapping at the grid's width) and the shared pieces. The committed JSON is what Grafana provisions (config/grafana/provisioning), and
 tests/test_dashboards.py fails when it is not exactly what this script produces: edit here, then run it.
 
 Conventions every panel follows (the tests check them):
@@ -21,14 +24,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from grafana_foundation_sdk.builders import bargauge as bargauge_panel
+from grafana_foundation_sdk.builders import common
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import geomap as geomap_panel
+from grafana_foundation_sdk.builders import prometheus
+from grafana_foundation_sdk.builders import stat as stat_panel
+from grafana_foundation_sdk.builders import statetimeline
+from grafana_foundation_sdk.builders import table as table_panel
+from grafana_foundation_sdk.builders import timeseries as timeseries_panel
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common as cm
+from grafana_foundation_sdk.models import dashboard as m
+from grafana_foundation_sdk.models import geomap as geomap_models
+from grafana_foundation_sdk.models import prometheus as prom
 
 HERE = Path(__file__).resolve().parent
-SCHEMA_VERSION = 39
 GRID_WIDTH = 24
-DS: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}
+DS = m.DataSourceRef(type_val="prometheus", uid="${datasource}")
 TAG = "wifimon"
 
 # State codes of the recording rules wifi:site_state:code / wifi:ap_state:code (rules.yml).
@@ -79,48 +98,22 @@ def rate_of(metric: str, selector: str, by: str) -> str:
     return f"sum by ({by}) (rate({metric}{{{selector}}}[$__rate_interval]))"
 
 
-def transmit_below(ref: str = "B") -> dict[str, Any]:
-    """Draw one query's series below zero (transmit under receive) without negating the data."""
-    return {"matcher": {"id": "byFrameRefID", "options": ref},
-            "properties": [{"id": "custom.transform", "value": "negative-Y"}]}
-
-
-def quantile(q: float, metric: str, selector: str, by: str = "") -> str:
-    inner = f"sum by (le{', ' + by if by else ''}) (rate({metric}_bucket{{{selector}}}[$__rate_interval]))"
-    return f"histogram_quantile({q}, {inner})"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Panel pieces
-
-
-def target(expr: str, legend: str = "__auto", *, instant: bool = False, table: bool = False) -> dict[str, Any]:
+def target(expr: str, legend: str = "__auto", *, instant: bool = False, table: bool = False) -> prometheus.Dataquery:
     """One Prometheus query. refId is filled in by the panel."""
-    t: dict[str, Any] = {
-        "datasource": DS,
-        "editorMode": "code",
-        "expr": expr,
-        "legendFormat": legend,
-        "range": not instant,
-        "instant": instant,
-    }
-    if table:
-        t["format"] = "table"
-    return t
+    q = prometheus.Dataquery().datasource(DS).editor_mode(prom.QueryEditorMode.CODE).expr(expr).legend_format(legend)
+    q = q.instant() if instant else q.range()
+    return q.format(prom.PromQueryFormat.TABLE) if table else q
 
 
-def steps(*pairs: tuple[str, float | None]) -> dict[str, Any]:
-    return {"mode": "absolute", "steps": [{"color": c, "value": v} for c, v in pairs]}
+def steps(*pairs: tuple[str, float | None]) -> dash.ThresholdsConfig:
+    return dash.ThresholdsConfig().mode(m.ThresholdsMode.ABSOLUTE).steps(
+        [m.Threshold(value=v, color=c) for c, v in pairs])
 
 
-def value_map(entries: list[tuple[Any, str, str]]) -> list[dict[str, Any]]:
+def value_map(entries: list[tuple[Any, str, str]]) -> list[m.ValueMapping]:
     """Grafana value mappings: (value, text, colour)."""
-    return [
-        {
-            "type": "value",
-            "options": {str(v): {"text": text, "color": color, "index": i} for i, (v, text, color) in enumerate(entries)},
-        }
-    ]
+    return [m.ValueMap(options={str(v): m.ValueMappingResult(text=text, color=color, index=i)
+                                for i, (v, text, color) in enumerate(entries)})]
 
 
 STATE_MAPPINGS = value_map([(code, text, color) for code, _, text, color in STATE_CODES])
@@ -128,307 +121,197 @@ STATE_WORD_MAPPINGS = value_map([(state, text, color) for _, state, text, color 
 UP_MAPPINGS = value_map([(1, "정상", "green"), (0, "장애", "red")])
 
 
-def panel(
-    kind: str,
-    title: str,
-    description: str,
-    targets: list[dict[str, Any]],
-    unit: str,
-    *,
-    options: dict[str, Any] | None = None,
-    defaults: dict[str, Any] | None = None,
-    custom: dict[str, Any] | None = None,
-    overrides: list[dict[str, Any]] | None = None,
-    transformations: list[dict[str, Any]] | None = None,
-    time_from: str | None = None,
-) -> dict[str, Any]:
-    for i, t in enumerate(targets):
-        t["refId"] = chr(ord("A") + i)
-    field_defaults: dict[str, Any] = {"unit": unit}
-    field_defaults.update(defaults or {})
-    if custom:
-        field_defaults["custom"] = custom
-    p: dict[str, Any] = {
-        "type": kind,
-        "title": title,
-        "description": description,
-        "datasource": DS,
-        "targets": targets,
-        "fieldConfig": {"defaults": field_defaults, "overrides": overrides or []},
-        "options": options or {},
-    }
+def override(name: str, matcher: str = "byName", **props: Any) -> dash.DashboardFieldConfigSourceOverrides:
+    """Field properties for the fields ``matcher`` selects (by name, or a query's refId with byFrameRefID);
+    ``custom__x`` stands for the property ``custom.x``."""
+    return dash.DashboardFieldConfigSourceOverrides().matcher(m.MatcherConfig(id_val=matcher, options=name)).properties(
+        [m.DynamicConfigValue(id_val=k.replace("__", "."), value=v.build() if isinstance(v, cogbuilder.Builder) else v)
+         for k, v in props.items()])
+
+
+def transmit_below(ref: str = "B") -> dash.DashboardFieldConfigSourceOverrides:
+    """Draw one query's series below zero (transmit under receive) without negating the data."""
+    return override(ref, "byFrameRefID", custom__transform="negative-Y")
+
+
+def quantile(q: float, metric: str, selector: str, by: str = "") -> str:
+    inner = f"sum by (le{', ' + by if by else ''}) (rate({metric}_bucket{{{selector}}}[$__rate_interval]))"
+    return f"histogram_quantile({q}, {inner})"
+
+
+def transformation(kind: str, options: dict[str, Any] | None = None) -> m.DataTransformerConfig:
+    return m.DataTransformerConfig(id_val=kind, options=options or {})
+
+
+def organize(order: list[str], rename: dict[str, str] | None = None) -> m.DataTransformerConfig:
+    """Hide bookkeeping columns, put the useful ones first, give them Korean headers."""
+    return transformation("organize", {
+        "excludeByName": {name: True for name in HIDDEN_COLUMNS},
+        "indexByName": {name: i for i, name in enumerate(order)},
+        "renameByName": rename or {},
+    })
+
+
+def site_link(field_name: str) -> dash.DashboardFieldConfigSourceOverrides:
+    """Clicking a site's name opens the Site dashboard for it."""
+    return override(field_name, links=[{
+        "title": "사이트 상세 (site detail)",
+        "url": "/d/wifimon-site/wifimon-site?var-site=${__data.fields.site}&${__url_time_range}",
+    }])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Panels: Grafana's own builders (grafana-foundation-sdk), one helper per kind for what all share.
+
+P = TypeVar("P", bound=cogbuilder.Builder[Any])
+
+
+def _common(p: P, title: str, description: str, targets: list[prometheus.Dataquery], unit: str, *,
+            decimals: int | None = None, minimum: float | None = None, maximum: float | None = None,
+            thresholds: dash.ThresholdsConfig | None = None, mappings: list[m.ValueMapping] | None = None,
+            overrides: list[dash.DashboardFieldConfigSourceOverrides] | None = None,
+            transformations: list[m.DataTransformerConfig] | None = None, time_from: str | None = None) -> P:
+    b: Any = p
+    b = b.title(title).description(description).datasource(DS).unit(unit)
+    b = b.targets([t.ref_id(chr(ord("A") + i)) for i, t in enumerate(targets)])
+    if decimals is not None:
+        b = b.decimals(decimals)
+    if minimum is not None:
+        b = b.min(minimum)
+    if maximum is not None:
+        b = b.max(maximum)
+    if thresholds is not None:
+        b = b.thresholds(thresholds)
+    if mappings:
+        b = b.mappings(mappings)
+    if overrides:
+        b = b.overrides(overrides)
     if transformations:
-        p["transformations"] = transformations
+        b = b.transformations(transformations)
     if time_from:
-        p["timeFrom"] = time_from
+        b = b.time_from(time_from)
+    return typing.cast(P, b)
+
+
+def _thresholds_colour(p: P) -> P:
+    b: Any = p
+    return typing.cast(P, b.color_scheme(dash.FieldColor().mode(m.FieldColorModeId.THRESHOLDS)))
+
+
+def _reduce_last() -> common.ReduceDataOptions:
+    return common.ReduceDataOptions().calcs(["lastNotNull"]).fields("").values(False)
+
+
+def stat(title: str, description: str, targets: list[prometheus.Dataquery], unit: str, *,
+         thresholds: dash.ThresholdsConfig | None = None, mappings: list[m.ValueMapping] | None = None,
+         color_mode: str = "value", text_mode: str = "auto", decimals: int | None = None,
+         graph: bool = False) -> stat_panel.Panel:
+    p = _common(stat_panel.Panel(), title, description, targets, unit, decimals=decimals,
+                thresholds=thresholds or steps(("text", None)), mappings=mappings)
+    return _thresholds_colour(p).reduce_options(_reduce_last()).color_mode(cm.BigValueColorMode(color_mode)) \
+        .graph_mode(cm.BigValueGraphMode.AREA if graph else cm.BigValueGraphMode.NONE) \
+        .text_mode(cm.BigValueTextMode(text_mode)).justify_mode(cm.BigValueJustifyMode.AUTO) \
+        .orientation(cm.VizOrientation.AUTO)
+
+
+def timeseries(title: str, description: str, targets: list[prometheus.Dataquery], unit: str, *,
+               minimum: float | None = None, maximum: float | None = None, decimals: int | None = None,
+               overrides: list[dash.DashboardFieldConfigSourceOverrides] | None = None,
+               time_from: str | None = None, stack: bool = False, draw: str = "line",
+               legend_calcs: tuple[str, ...] = ("lastNotNull", "max")) -> timeseries_panel.Panel:
+    p = _common(timeseries_panel.Panel(), title, description, targets, unit, minimum=minimum, maximum=maximum,
+                decimals=decimals, overrides=overrides, time_from=time_from)
+    return p.color_scheme(dash.FieldColor().mode(m.FieldColorModeId.PALETTE_CLASSIC)) \
+        .draw_style(cm.GraphDrawStyle(draw)) \
+        .line_interpolation(cm.LineInterpolation.STEP_AFTER if draw == "line" else cm.LineInterpolation.LINEAR) \
+        .line_width(1).fill_opacity(20 if stack else 5).show_points(cm.VisibilityMode.NEVER) \
+        .stacking(common.StackingConfig().mode(cm.StackingMode.NORMAL if stack else cm.StackingMode.NONE).group("A")) \
+        .legend(common.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE).placement(cm.LegendPlacement.RIGHT)
+                .show_legend(True).calcs(list(legend_calcs))) \
+        .tooltip(common.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.DESCENDING))
+
+
+def bargauge(title: str, description: str, targets: list[prometheus.Dataquery], unit: str, *,
+             thresholds: dash.ThresholdsConfig | None = None, minimum: float | None = 0,
+             maximum: float | None = None, decimals: int | None = None) -> bargauge_panel.Panel:
+    p = _common(bargauge_panel.Panel(), title, description, targets, unit, minimum=minimum, maximum=maximum,
+                decimals=decimals, thresholds=thresholds or steps(("blue", None)))
+    return _thresholds_colour(p).reduce_options(_reduce_last()).display_mode(cm.BarGaugeDisplayMode.GRADIENT) \
+        .orientation(cm.VizOrientation.HORIZONTAL).show_unfilled(True).value_mode(cm.BarGaugeValueMode.COLOR)
+
+
+def state_timeline(title: str, description: str, targets: list[prometheus.Dataquery],
+                   mappings: list[m.ValueMapping]) -> statetimeline.Panel:
+    p = _common(statetimeline.Panel(), title, description, targets, "none", thresholds=steps(("text", None)),
+                mappings=mappings)
+    return _thresholds_colour(p).line_width(0).fill_opacity(80).merge_values(True) \
+        .show_value(cm.VisibilityMode.NEVER).align_value(cm.TimelineValueAlignment.LEFT).row_height(0.9) \
+        .legend(common.VizLegendOptions().display_mode(cm.LegendDisplayMode.LIST).placement(cm.LegendPlacement.BOTTOM)
+                .show_legend(True)) \
+        .tooltip(common.VizTooltipOptions().mode(cm.TooltipDisplayMode.SINGLE).sort(cm.SortOrder.NONE))
+
+
+def table(title: str, description: str, targets: list[prometheus.Dataquery], unit: str, *,
+          transformations: list[m.DataTransformerConfig],
+          overrides: list[dash.DashboardFieldConfigSourceOverrides] | None = None, sort_by: str | None = None,
+          descending: bool = True, thresholds: dash.ThresholdsConfig | None = None,
+          mappings: list[m.ValueMapping] | None = None, decimals: int | None = None) -> table_panel.Panel:
+    p = _common(table_panel.Panel(), title, description, targets, unit, decimals=decimals,
+                thresholds=thresholds or steps(("text", None)), mappings=mappings, overrides=overrides,
+                transformations=transformations)
+    p = _thresholds_colour(p).show_header(True).cell_height(cm.TableCellHeight.SM) \
+        .footer(common.TableFooterOptions().show(False).reducer(["sum"]))
+    if sort_by:
+        p = p.sort_by([common.TableSortByFieldState().display_name(sort_by).desc(descending)])
     return p
 
 
-def reduce_last() -> dict[str, Any]:
-    return {"calcs": ["lastNotNull"], "fields": "", "values": False}
-
-
-def stat(
-    title: str,
-    description: str,
-    targets: list[dict[str, Any]],
-    unit: str,
-    *,
-    thresholds: dict[str, Any] | None = None,
-    mappings: list[dict[str, Any]] | None = None,
-    color_mode: str = "value",
-    text_mode: str = "auto",
-    decimals: int | None = None,
-    graph: bool = False,
-) -> dict[str, Any]:
-    defaults: dict[str, Any] = {
-        "color": {"mode": "thresholds"},
-        "thresholds": thresholds or steps(("text", None)),
-        "mappings": mappings or [],
-    }
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    return panel(
-        "stat", title, description, targets, unit,
-        defaults=defaults,
-        options={
-            "reduceOptions": reduce_last(),
-            "colorMode": color_mode,
-            "graphMode": "area" if graph else "none",
-            "textMode": text_mode,
-            "justifyMode": "auto",
-            "orientation": "auto",
+def site_map(title: str, description: str, targets: list[prometheus.Dataquery]) -> geomap_panel.Panel:
+    """Sites as markers at their coordinates (lat/lon labels of wifi_site_info), coloured by state code."""
+    p = _common(geomap_panel.Panel(), title, description, targets, "none", mappings=STATE_MAPPINGS,
+                thresholds=steps(*((color, code if code else None) for code, _, _, color in STATE_CODES)),
+                transformations=[transformation("convertFieldType", {"fields": {}, "conversions": [
+                    {"targetField": "lat", "destinationType": "number"},
+                    {"targetField": "lon", "destinationType": "number"}]})])
+    markers = common.MapLayerOptions().type("markers").name("사이트").tooltip(True).config({
+        "showLegend": True,
+        "style": {
+            "size": {"fixed": 6, "min": 4, "max": 12},
+            "color": {"field": "Value", "fixed": "dark-green"},
+            "opacity": 0.85,
+            "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
         },
-    )
-
-
-def timeseries(
-    title: str,
-    description: str,
-    targets: list[dict[str, Any]],
-    unit: str,
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    decimals: int | None = None,
-    overrides: list[dict[str, Any]] | None = None,
-    time_from: str | None = None,
-    stack: bool = False,
-    draw: str = "line",
-    legend_calcs: tuple[str, ...] = ("lastNotNull", "max"),
-) -> dict[str, Any]:
-    defaults: dict[str, Any] = {"color": {"mode": "palette-classic"}}
-    if minimum is not None:
-        defaults["min"] = minimum
-    if maximum is not None:
-        defaults["max"] = maximum
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    custom = {
-        "drawStyle": draw,
-        "lineInterpolation": "stepAfter" if draw == "line" else "linear",
-        "lineWidth": 1,
-        "fillOpacity": 20 if stack else 5,
-        "showPoints": "never",
-        "spanNulls": False,
-        "stacking": {"mode": "normal" if stack else "none", "group": "A"},
-    }
-    return panel(
-        "timeseries", title, description, targets, unit,
-        defaults=defaults, custom=custom, overrides=overrides, time_from=time_from,
-        options={
-            "legend": {"displayMode": "table", "placement": "right", "showLegend": True, "calcs": list(legend_calcs)},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        },
-    )
-
-
-def bargauge(
-    title: str,
-    description: str,
-    targets: list[dict[str, Any]],
-    unit: str,
-    *,
-    thresholds: dict[str, Any] | None = None,
-    minimum: float | None = 0,
-    maximum: float | None = None,
-    decimals: int | None = None,
-) -> dict[str, Any]:
-    defaults: dict[str, Any] = {
-        "color": {"mode": "thresholds"},
-        "thresholds": thresholds or steps(("blue", None)),
-    }
-    if minimum is not None:
-        defaults["min"] = minimum
-    if maximum is not None:
-        defaults["max"] = maximum
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    return panel(
-        "bargauge", title, description, targets, unit,
-        defaults=defaults,
-        options={
-            "reduceOptions": reduce_last(),
-            "displayMode": "gradient",
-            "orientation": "horizontal",
-            "showUnfilled": True,
-            "valueMode": "color",
-            "namePlacement": "left",
-            "sizing": "auto",
-        },
-    )
-
-
-def state_timeline(
-    title: str, description: str, targets: list[dict[str, Any]], mappings: list[dict[str, Any]]
-) -> dict[str, Any]:
-    return panel(
-        "state-timeline", title, description, targets, "none",
-        defaults={"color": {"mode": "thresholds"}, "thresholds": steps(("text", None)), "mappings": mappings},
-        custom={"lineWidth": 0, "fillOpacity": 80},
-        options={
-            "mergeValues": True,
-            "showValue": "never",
-            "alignValue": "left",
-            "rowHeight": 0.9,
-            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
-            "tooltip": {"mode": "single", "sort": "none"},
-        },
-    )
-
-
-def organize(order: list[str], rename: dict[str, str] | None = None) -> dict[str, Any]:
-    """Hide bookkeeping columns, put the useful ones first, give them Korean headers."""
-    return {
-        "id": "organize",
-        "options": {
-            "excludeByName": {name: True for name in HIDDEN_COLUMNS},
-            "indexByName": {name: i for i, name in enumerate(order)},
-            "renameByName": rename or {},
-        },
-    }
-
-
-def site_link(field_name: str) -> dict[str, Any]:
-    """Clicking a site's name opens the Site dashboard for it."""
-    return {
-        "matcher": {"id": "byName", "options": field_name},
-        "properties": [
-            {
-                "id": "links",
-                "value": [
-                    {
-                        "title": "사이트 상세 (site detail)",
-                        "url": "/d/wifimon-site/wifimon-site?var-site=${__data.fields.site}&${__url_time_range}",
-                    }
-                ],
-            }
-        ],
-    }
-
-
-def override(name: str, **props: Any) -> dict[str, Any]:
-    return {
-        "matcher": {"id": "byName", "options": name},
-        "properties": [{"id": k.replace("__", "."), "value": v} for k, v in props.items()],
-    }
-
-
-def table(
-    title: str,
-    description: str,
-    targets: list[dict[str, Any]],
-    unit: str,
-    *,
-    transformations: list[dict[str, Any]],
-    overrides: list[dict[str, Any]] | None = None,
-    sort_by: str | None = None,
-    descending: bool = True,
-    thresholds: dict[str, Any] | None = None,
-    mappings: list[dict[str, Any]] | None = None,
-    decimals: int | None = None,
-) -> dict[str, Any]:
-    defaults: dict[str, Any] = {
-        "color": {"mode": "thresholds"},
-        "thresholds": thresholds or steps(("text", None)),
-        "mappings": mappings or [],
-    }
-    if decimals is not None:
-        defaults["decimals"] = decimals
-    options: dict[str, Any] = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"]}}
-    if sort_by:
-        options["sortBy"] = [{"displayName": sort_by, "desc": descending}]
-    return panel(
-        "table", title, description, targets, unit,
-        defaults=defaults, custom={"align": "auto", "cellOptions": {"type": "auto"}, "filterable": True},
-        overrides=overrides, transformations=transformations, options=options,
-    )
+    }).location(common.FrameGeometrySource().mode(cm.FrameGeometrySourceMode.COORDS).latitude("lat").longitude("lon"))
+    return _thresholds_colour(p) \
+        .view(geomap_panel.MapViewConfig().id("fit").all_layers(True).lat(0).lon(0).zoom(12)) \
+        .controls(geomap_panel.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True).show_attribution(True)) \
+        .basemap(common.MapLayerOptions().type("default").name("기본 지도").config({})) \
+        .layers([markers]) \
+        .tooltip(geomap_panel.TooltipOptions().mode(geomap_models.TooltipMode.DETAILS))
 
 
 # ---------------------------------------------------------------------------------------------------
 # Variables
 
 
-def datasource_var() -> dict[str, Any]:
-    return {
-        "name": "datasource",
-        "label": "데이터 소스",
-        "type": "datasource",
-        "query": "prometheus",
-        "current": {},
-        "options": [],
-        "hide": 0,
-        "includeAll": False,
-        "multi": False,
-        "refresh": 1,
-        "regex": "",
-        "skipUrlSync": False,
-    }
+def datasource_var() -> dash.DatasourceVariable:
+    return dash.DatasourceVariable("datasource").label("데이터 소스").type("prometheus")
 
 
-def query_var(
-    name: str, label: str, query: str, *, multi: bool = True, regex: str = "", description: str = ""
-) -> dict[str, Any]:
+def query_var(name: str, label: str, query: str, *, multi: bool = True, regex: str = "",
+              description: str = "") -> dash.QueryVariable:
     """A variable filled from Prometheus. Multi-select ones offer "All" as `.*`."""
-    v: dict[str, Any] = {
-        "name": name,
-        "label": label,
-        "description": description,
-        "type": "query",
-        "datasource": DS,
-        "definition": query,
-        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "refresh": 2,
-        "regex": regex,
-        "sort": 1,
-        "multi": multi,
-        "includeAll": multi,
-        "current": {},
-        "options": [],
-        "hide": 0,
-        "skipUrlSync": False,
-    }
-    if multi:
-        v["allValue"] = ".*"
-    return v
+    v = dash.QueryVariable(name).label(label).description(description).datasource(DS) \
+        .query({"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"}) \
+        .refresh(m.VariableRefresh.ON_TIME_RANGE_CHANGED).regex(regex).sort(m.VariableSort.ALPHABETICAL_ASC) \
+        .multi(multi).include_all(multi)
+    return v.all_value(".*") if multi else v
 
 
-def custom_var(name: str, label: str, values: list[str], description: str = "") -> dict[str, Any]:
+def custom_var(name: str, label: str, values: list[str], description: str = "") -> dash.CustomVariable:
     """A fixed list; the first value is the default."""
-    options = [{"selected": i == 0, "text": v, "value": v} for i, v in enumerate(values)]
-    return {
-        "name": name,
-        "label": label,
-        "description": description,
-        "type": "custom",
-        "query": ",".join(values),
-        "current": {"selected": True, "text": values[0], "value": values[0]},
-        "options": options,
-        "hide": 0,
-        "includeAll": False,
-        "multi": False,
-        "skipUrlSync": False,
-    }
+    return dash.CustomVariable(name).label(label).description(description).values(",".join(values)) \
+        .current(m.VariableOption(selected=True, text=values[0], value=values[0]))
 
 
 # The site picker shows Korean names and passes the site id: query_result lines look like
@@ -436,15 +319,15 @@ def custom_var(name: str, label: str, values: list[str], description: str = "") 
 SITE_NAME_REGEX = '/name="(?<text>[^"]*)".*site="(?<value>[^"]*)"/'
 
 
-def district_var() -> dict[str, Any]:
+def district_var() -> dash.QueryVariable:
     return query_var("district", "지역 (district)", "label_values(wifi_site_info, district)")
 
 
-def category_var() -> dict[str, Any]:
+def category_var() -> dash.QueryVariable:
     return query_var("category", "분류 (category)", "label_values(wifi_site_info, category)")
 
 
-def site_var(scoped_by_district: bool = True) -> dict[str, Any]:
+def site_var(scoped_by_district: bool = True) -> dash.QueryVariable:
     """Pick one site; on dashboards with district/category variables, only among those."""
     selector = f"wifi_site_info{{{SITE_SCOPE}}}" if scoped_by_district else "wifi_site_info"
     return query_var(
@@ -459,13 +342,16 @@ def site_var(scoped_by_district: bool = True) -> dict[str, Any]:
 
 @dataclass
 class Dashboard:
+    """A dashboard being laid out: panels placed left to right, wrapping at the grid's width; ``build`` hands
+    them, with the shared variables, links and annotations, to Grafana's Dashboard builder."""
+
     uid: str
     title: str
     description: str
-    variables: list[dict[str, Any]]
+    variables: list[cogbuilder.Builder[m.VariableModel]]
     time_from: str = "now-6h"
     refresh: str = "1m"
-    panels: list[dict[str, Any]] = field(default_factory=list)
+    panels: list[cogbuilder.Builder[Any]] = field(default_factory=list)
     _x: int = 0
     _y: int = 0
     _row_h: int = 0
@@ -479,69 +365,32 @@ class Dashboard:
         """A section header across the full width."""
         if self._x:
             self._newline()
-        self.panels.append(
-            {"type": "row", "title": title, "collapsed": False, "panels": [], "id": len(self.panels) + 1,
-             "gridPos": {"h": 1, "w": GRID_WIDTH, "x": 0, "y": self._y}}
-        )
+        self.panels.append(dash.Row(title).id(len(self.panels) + 1).grid_pos(m.GridPos(h=1, w=GRID_WIDTH, x=0, y=self._y)))
         self._y += 1
 
-    def add(self, p: dict[str, Any], w: int, h: int) -> None:
+    def add(self, p: Any, w: int, h: int) -> None:
         """Place a panel left to right, wrapping to a new line when the width is used up."""
         if self._x + w > GRID_WIDTH:
             self._newline()
-        p = {"id": len(self.panels) + 1, "gridPos": {"h": h, "w": w, "x": self._x, "y": self._y}, **p}
-        self.panels.append(p)
+        self.panels.append(p.id(len(self.panels) + 1).grid_pos(m.GridPos(h=h, w=w, x=self._x, y=self._y)))
         self._x += w
         self._row_h = max(self._row_h, h)
 
+    def build(self) -> m.Dashboard:
+        d = dash.Dashboard(self.title).uid(self.uid).description(self.description).tags([TAG]).readonly() \
+            .tooltip(m.DashboardCursorSync.CROSSHAIR).time(self.time_from, "now").timezone("browser") \
+            .refresh(self.refresh).fiscal_year_start_month(0).live_now(False).version(1).week_start("") \
+            .link(dash.DashboardLink("wifimon").type(m.DashboardLinkType.DASHBOARDS).tags([TAG]).as_dropdown(True)
+                  .include_vars(False).keep_time(True).icon("external link").target_blank(False)) \
+            .variables([datasource_var(), *self.variables])
+        for p in self.panels:
+            d = d.with_row(p) if isinstance(p, dash.Row) else d.with_panel(p)
+        return d.build()
+
     def to_json(self) -> dict[str, Any]:
-        return {
-            "annotations": {
-                "list": [
-                    {
-                        "builtIn": 1,
-                        "datasource": {"type": "grafana", "uid": "-- Grafana --"},
-                        "enable": True,
-                        "hide": True,
-                        "iconColor": "rgba(0, 211, 255, 1)",
-                        "name": "Annotations & Alerts",
-                        "type": "dashboard",
-                    }
-                ]
-            },
-            "description": self.description,
-            "editable": False,
-            "fiscalYearStartMonth": 0,
-            "graphTooltip": 1,
-            "id": None,
-            "links": [
-                {
-                    "type": "dashboards",
-                    "tags": [TAG],
-                    "asDropdown": True,
-                    "title": "wifimon",
-                    "includeVars": False,
-                    "keepTime": True,
-                    "icon": "external link",
-                    "targetBlank": False,
-                    "tooltip": "",
-                    "url": "",
-                }
-            ],
-            "liveNow": False,
-            "panels": self.panels,
-            "refresh": self.refresh,
-            "schemaVersion": SCHEMA_VERSION,
-            "tags": [TAG],
-            "templating": {"list": [datasource_var(), *self.variables]},
-            "time": {"from": self.time_from, "to": "now"},
-            "timepicker": {},
-            "timezone": "browser",
-            "title": self.title,
-            "uid": self.uid,
-            "version": 1,
-            "weekStart": "",
-        }
+        """The dashboard as Grafana's JSON model (what provisioning loads)."""
+        model: dict[str, Any] = json.loads(json.dumps(self.build(), cls=JSONEncoder))
+        return model
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -586,42 +435,12 @@ def overview() -> Dashboard:
                [target(count_aps("down"), "장애 AP")], "short",
                thresholds=steps(("green", None), ("red", 1)), color_mode="background"), 4, 4)
 
-    geomap = panel(
-        "geomap", "사이트 지도",
+    geomap = site_map(
+        "사이트 지도",
         "Every site at its coordinates (wifi_site_info lat/lon), coloured by state: green up, orange degraded, "
         "red down, blue maintenance, purple outside service hours, grey unknown.",
         [target(f"wifi:site_state:code * on (site) group_left (name, lat, lon, district, category) {SITE_INFO_SCOPED}",
                 instant=True, table=True)],
-        "none",
-        defaults={"color": {"mode": "thresholds"},
-                  "thresholds": steps(*((color, code if code else None) for code, _, _, color in STATE_CODES)),
-                  "mappings": STATE_MAPPINGS},
-        transformations=[
-            {"id": "convertFieldType", "options": {"fields": {}, "conversions": [
-                {"targetField": "lat", "destinationType": "number"},
-                {"targetField": "lon", "destinationType": "number"}]}},
-        ],
-        options={
-            "view": {"id": "fit", "allLayers": True, "lat": 0, "lon": 0, "zoom": 12},
-            "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
-            "basemap": {"type": "default", "name": "기본 지도", "config": {}},
-            "layers": [{
-                "type": "markers",
-                "name": "사이트",
-                "config": {
-                    "showLegend": True,
-                    "style": {
-                        "size": {"fixed": 6, "min": 4, "max": 12},
-                        "color": {"field": "Value", "fixed": "dark-green"},
-                        "opacity": 0.85,
-                        "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
-                    },
-                },
-                "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
-                "tooltip": True,
-            }],
-            "tooltip": {"mode": "details"},
-        },
     )
     d.add(geomap, 14, 14)
 
@@ -638,7 +457,7 @@ def overview() -> Dashboard:
                           "name, district, category"), instant=True, table=True),
         ],
         "dtdurations",
-        transformations=[{"id": "merge", "options": {}},
+        transformations=[transformation("merge"),
                          organize(["name", "state", "Value #B", "Value #A", "district", "category", "site"],
                                   {"name": "사이트", "state": "상태", "district": "지역", "category": "분류",
                                    "site": "ID"})],
@@ -819,10 +638,8 @@ def ap() -> Dashboard:
                      "that failed over 5 minutes (right).",
                      [target(f"wifi_ap_probe_duration_seconds{{{a}}}", "응답 시간 (RTT)"),
                       target(f"wifi:ap_probe_loss:ratio_rate5m{{{a}}}", "손실 (loss)")], "s", minimum=0,
-                     overrides=[{"matcher": {"id": "byFrameRefID", "options": "B"},
-                                 "properties": [{"id": "unit", "value": "percentunit"},
-                                                {"id": "max", "value": 1},
-                                                {"id": "custom.axisPlacement", "value": "right"}]}]), 12, 8)
+                     overrides=[override("B", "byFrameRefID", unit="percentunit", max=1,
+                                          custom__axisPlacement="right")]), 12, 8)
 
     d.row("장비·무선 (device and radios)")
     d.add(timeseries("CPU 사용률", "Mean CPU load, where the profile has it. Memory is not exported yet.",
@@ -936,7 +753,7 @@ def availability() -> Dashboard:
                 "target (negative: below target). Click a name for the site's dashboard.",
                 [target(av, instant=True, table=True), target(f"({av}) - $target", instant=True, table=True)],
                 "percentunit",
-                transformations=[{"id": "merge", "options": {}},
+                transformations=[transformation("merge"),
                                  organize(["name", "Value #A", "Value #B", "district", "category", "site"],
                                           {"name": "사이트", "district": "지역", "category": "분류", "site": "ID"})],
                 overrides=[override("Value #A", displayName="가용률",

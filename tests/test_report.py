@@ -628,3 +628,150 @@ def test_cli_report_without_history_writes_files_and_creates_no_database(tmp_pat
     assert not (tmp_path / "var").exists()
     bad = parser.parse_args(["report", "--month", "10/2026", "--config", "wifimon.yaml"])
     assert bad.func(bad) == 2 and "YYYY-MM" in capsys.readouterr().err
+
+
+# -- what the department head reads: previous month, causes, users, the paragraph, the PDF's pages ---------
+
+
+def test_previous_month_is_september_by_the_same_arithmetic(golden, report):
+    assert report.previous is not None and report.previous.label == "2026-09"
+    september = make_report(golden, CONFIG, "2026-09", NOW)
+    assert report.previous.sites == {s.site.id: s.figures for s in september.sites}
+    assert report.previous.total == september.total
+    # s2 went down on 30 September at 22:00 and stayed down past midnight: two hours of September's downtime.
+    assert report.previous.sites["s2"].downtime == 2 * 3600
+    summary = dict(build_tables(report, "ko")[1].rows)
+    change = summary["전월 대비 증감(%p)"].value
+    assert change == pytest.approx(report.total.availability - september.total.availability)
+    sites = build_tables(report, "ko")[2]
+    keys = [c.key for c in sites.columns]
+    for row in sites.rows:
+        before = report.previous.sites[row[0]].availability
+        assert row[keys.index("prev_availability")] == before
+        now = next(s for s in report.sites if s.site.id == row[0]).figures.availability
+        want = None if before is None or now is None else pytest.approx(now - before)
+        assert row[keys.index("prev_change")] == want
+
+
+def test_causes_add_up_to_the_site_downtime_and_trace_to_outage_rows(golden, report):
+    assert sum(c.downtime for c in report.causes) == pytest.approx(report.total.downtime)
+    assert sum(c.outages for c in report.causes) == report.total.outages
+    rows = {o.id: o for o in golden.outages(OCT, NOV)}
+    for c in report.causes:
+        for i in c.outage_ids:
+            assert rows[i].scope == Scope.SITE
+    assert [c.cause for c in report.causes] == ["timeout"]  # every down in the golden month is a timeout
+
+
+def test_site_outage_of_silent_aps_takes_their_reason():
+    from monitor.report.build import _cause
+
+    assert _cause("all_aps_down", ["uplink_down", "uplink_down", "timeout"]) == "uplink"
+    assert _cause("all_aps_down", []) == "other"
+    assert _cause("absent_from_controller") == "controller"
+
+
+def test_worst_sites_leave_out_those_at_100_percent(report):
+    worst = report.worst(10)
+    assert worst and all(s.figures.availability < 1.0 for s in worst)
+    perfect = {s.site.id for s in report.sites if s.figures.availability == 1.0}
+    assert not perfect & {s.site.id for s in worst}
+
+
+def test_users_and_traffic_on_the_summary(report):
+    summary = dict(build_tables(report, "ko")[1].rows)
+    assert summary["최대 동시접속자(사이트 합계)"].value == 17  # s1: 10 + 7 in the same hour
+    assert summary["총 트래픽(GB)"].value == sum(b + b // 2 for _, hour, _, b in USAGE if OCT <= hour < NOV)
+    # client_samples_sum = c * 10 over 10 samples: each AP's mean is its counts' mean over the hours.
+    assert summary["평균 동시접속자(AP 합계)"].value == f"{(10 + 12) / 2 + (7 + 2) / 2:.1f}"
+
+
+def test_the_paragraph_says_what_the_tables_say(report):
+    from monitor.report.formats.narrative import summary_text
+
+    ko = summary_text(report, "ko")
+    assert f"{report.total.availability * 100:.3f}%" in ko and "전월(2026-09)" in ko
+    assert f"사이트 장애는 {report.total.outages}건" in ko and "응답 시간 초과" in ko
+    en = summary_text(report, "en")
+    assert f"{report.total.availability * 100:.3f}%" in en and "previous month (2026-09" in en
+
+
+def _pages(pdf, tmp_path) -> list[tuple[str, float, int]]:
+    """Each page's text (pdftotext), its share of non-white pixels and its count of coloured pixels (the
+    charts' bars, lines and dots; the text is black) as pdftoppm renders it at 40 dpi."""
+    from PIL import Image
+
+    n = int(re.search(r"Pages:\s+(\d+)", subprocess.run([_tool("pdfinfo"), str(pdf)], check=True, timeout=60,
+                                                       capture_output=True, text=True).stdout).group(1))
+    out = []
+    for i in range(1, n + 1):
+        stem = tmp_path / f"p{i}"
+        subprocess.run([_tool("pdftoppm"), "-r", "40", "-png", "-f", str(i), "-l", str(i), "-singlefile",
+                        str(pdf), str(stem)], check=True, timeout=120)
+        with Image.open(f"{stem}.png") as img:
+            ink = sum(img.convert("L").histogram()[:200]) / (img.width * img.height)
+            saturation = img.convert("HSV").getchannel("S").histogram()
+        coloured = sum(saturation[80:])
+        text = subprocess.run([_tool("pdftotext"), "-f", str(i), "-l", str(i), str(pdf), "-"], check=True,
+                              timeout=60, capture_output=True, text=True).stdout
+        out.append((text, ink, coloured))
+    return out
+
+
+def _with_coordinates(config: Config) -> Config:
+    spots = {"s1": (35.9676, 126.7366), "s2": (35.9540, 126.7010), "s3": (35.9840, 126.7120),
+             "f1": (35.9900, 126.5000)}
+    return config.model_copy(update={"sites": tuple(
+        s.model_copy(update={"lat": spots[s.id][0], "lon": spots[s.id][1]}) for s in config.sites)})
+
+
+def test_pdf_pages_show_the_new_parts(golden, tmp_path):
+    r = make_report(golden, _with_coordinates(CONFIG), "2026-10", NOW)
+    pdf = next(f for f in write_report(r, ("pdf",), tmp_path, "ko") if f.suffix == ".pdf")
+    pages = _pages(pdf, tmp_path)
+    cover, summary = pages[0][0], pages[0][0] + pages[1][0]
+    for word in ("결재", "담당", "팀장", "과장", "월간 요약", "전월(2026-09)"):
+        assert word in cover, f"{word!r} not on the cover"
+    for word in ("전월 대비", "장애 원인", "최대 동시접속자(사이트 합계)", "총 트래픽(GB)"):
+        assert word in summary, f"{word!r} not in the summary"
+    charts = next(p for p in pages if "일별 가용률" in p[0] and "시설구분별 가용률" in p[0])
+    assert "목표 99.0%" in charts[0]
+    assert "자료 없음" not in charts[0]  # October has data for every chart
+    assert charts[2] > 2000, charts[2]  # bars and lines drawn, not only titled
+    assert any("장애 원인별 장애시간" in p[0] and p[2] > 200 for p in pages)
+    site_map = next(p for p in pages if "사이트 지도" in p[0])
+    assert "목표 미달" in site_map[0] and "좌표가 있는 사이트가 없습니다" not in site_map[0]
+    assert site_map[2] > 150, site_map[2]  # the four sites' dots and the legend's
+    for i, (text, ink, _) in enumerate(pages):
+        assert text.strip() and ink > 0.002, f"page {i + 1} looks blank (ink {ink:.4f})"
+
+
+def test_pdf_of_a_one_day_month_and_of_a_month_without_data(golden, tmp_path):
+    one_day = make_report(golden, CONFIG, "2026-10", T(10, 1, 12))
+    assert len(one_day.days) == 1
+    pdf = next(f for f in write_report(one_day, ("pdf",), tmp_path / "one", "en") if f.suffix == ".pdf")
+    charts = next(p for p in _pages(pdf, tmp_path) if "Daily availability" in p[0])
+    assert "no data" not in charts[0].split("Daily availability")[1].split("10 worst")[0]
+    assert charts[2] > 1000, charts[2]  # the single day's point, the category bars, the worst sites
+
+    empty_store = Store(f"sqlite:///{tmp_path / 'empty.db'}")
+    empty_store.migrate()
+    try:
+        empty = make_report(empty_store, CONFIG, "2026-10", NOW)
+    finally:
+        empty_store.close()
+    pdf = next(f for f in write_report(empty, ("pdf",), tmp_path / "none", "ko") if f.suffix == ".pdf")
+    pages = _pages(pdf, tmp_path)
+    charts = next(p for p in pages if "시설구분별 가용률" in p[0])
+    assert charts[0].count("자료 없음") >= 4, charts[0]  # category, daily, worst, causes
+    assert "측정 불가" in pages[0][0] and "전월 자료 없음" not in pages[0][0]
+
+
+def test_outage_log_names_each_outage_cause(written, report):
+    out, files = written
+    with next(f for f in files if f.name.endswith("-outages.csv")).open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["장애 원인"] == "응답 시간 초과·정전" for r in rows)
+    site_rows = [r for r in rows if r["범위"] == "사이트 전체"]
+    assert {int(r["장애 번호"]) for r in site_rows if r["이번 기간 장애시간"] != "0:00:00"} == {
+        i for c in report.causes for i in c.outage_ids}

@@ -215,9 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     from monitor import inventory_import as sites_import
-    from monitor.cli import alerting, maintenance, report
+    from monitor.cli import alerting, export, maintenance, report
 
     report.register(sub)
+    export.register(sub)
     maintenance.register(sub)
     alerting.register(sub)
 

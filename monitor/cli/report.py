@@ -19,7 +19,7 @@ from pathlib import Path
 from monitor.config.load import ConfigError, parse_config
 from monitor.report.build import make_report, month_period, previous_month
 from monitor.report.formats import FORMATS, write_report
-from monitor.report.formats.tables import hms
+from monitor.report.formats.units import hms
 from monitor.report.settings import ReportSettings
 from monitor.store import Store, StoreError
 

@@ -167,6 +167,13 @@ class UsageTotals:
     peak_clients: int
     rx_bytes: int
     tx_bytes: int
+    client_samples_sum: int = 0  # client counts summed over the samples
+    samples: int = 0
+
+    @property
+    def mean_clients(self) -> float | None:
+        """Mean clients over the samples taken (None: none taken)."""
+        return self.client_samples_sum / self.samples if self.samples else None
 
 
 # -- alerting (monitor.store.alerting) --------------------------------------------------------------------

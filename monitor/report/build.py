@@ -171,6 +171,7 @@ class ApResult:
     peak_clients: int | None  # None: no usage recorded
     rx_bytes: int
     tx_bytes: int
+    mean_clients: float | None = None  # mean over the month's client samples; None: no usage recorded
 
     @property
     def traffic_bytes(self) -> int | None:
@@ -185,6 +186,7 @@ class SiteResult:
     peak_clients: int | None  # highest hourly sum of its APs' hourly maxima; None: no usage recorded
     rx_bytes: int
     tx_bytes: int
+    mean_clients: float | None = None  # its APs' mean clients summed; None: no usage recorded
 
     @property
     def traffic_bytes(self) -> int | None:
@@ -215,6 +217,7 @@ class OutageEntry:
     ended_at: float | None  # None: still going at the end of the period
     reason: str | None
     counted: float  # its downtime within the period (scheduled, not maintenance, not unknown)
+    cause: str  # the reason's cause (CAUSES); a site outage of 'all_aps_down' takes its APs' commonest reason
     acknowledged_by: str | None
     comment: str | None
 
@@ -232,6 +235,37 @@ class MaintenanceEntry:
     comment: str
     created_by: str
     sites: int  # how many configured sites it applies to (or holds an AP of)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The month before the report's, for 전월 대비: the same figures by the same arithmetic."""
+
+    label: str  # 'YYYY-MM'
+    total: Figures
+    sites: dict[str, Figures]
+
+
+#: Outage reasons grouped into the causes the report prints (장애 원인). A power cut cannot be told from
+#: an AP that stopped answering (both are a timeout to SNMP); planned maintenance is not downtime and is
+#: shown beside the causes, from the maintenance windows.
+CAUSES: dict[str, str] = {
+    "timeout": "timeout",
+    "snmp_error": "snmp", "auth_error": "snmp", "protocol_error": "snmp",
+    "uplink_down": "uplink",
+    "controller_reports_down": "controller", "absent_from_controller": "controller",
+}
+CAUSE_ORDER = ("timeout", "uplink", "controller", "snmp", "other")
+
+
+@dataclass(frozen=True)
+class CauseResult:
+    """Site downtime of one cause: the sum of the counted downtime of the site outages it caused."""
+
+    cause: str  # one of CAUSE_ORDER
+    outages: int
+    downtime: float
+    outage_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -262,6 +296,8 @@ class Report:
     days: tuple[DayResult, ...]
     total: Figures  # over sites (time-weighted)
     ap_total: Figures  # over APs
+    causes: tuple[CauseResult, ...] = ()  # site downtime by cause, in CAUSE_ORDER, causes with downtime only
+    previous: Previous | None = None  # the month before, for the comparison (None: not asked for)
 
     @property
     def ferries(self) -> tuple[SiteResult, ...]:
@@ -274,9 +310,26 @@ class Report:
     def below_target(self) -> tuple[SiteResult, ...]:
         return tuple(s for s in self.sites if _below(s.figures, self.target))
 
+    @property
+    def peak_clients(self) -> int | None:
+        """The sites' peaks summed (an upper bound of the city's concurrent users); None: no usage recorded."""
+        peaks = [s.peak_clients for s in self.sites if s.peak_clients is not None]
+        return sum(peaks) if peaks else None
+
+    @property
+    def mean_clients(self) -> float | None:
+        """Mean concurrent clients over the month, summed over APs; None: no usage recorded."""
+        means = [a.mean_clients for a in self.aps if a.mean_clients is not None]
+        return sum(means) if means else None
+
+    @property
+    def traffic_bytes(self) -> int | None:
+        traffic = [s.traffic_bytes for s in self.sites if s.traffic_bytes is not None]
+        return sum(traffic) if traffic else None
+
     def worst(self, n: int = 10) -> tuple[SiteResult, ...]:
-        """The ``n`` sites with the lowest availability (ties: more downtime first, then id)."""
-        rated = [s for s in self.sites if s.figures.availability is not None]
+        """The ``n`` sites with the lowest availability below 100 % (ties: more downtime first, then id)."""
+        rated = [s for s in self.sites if s.figures.availability is not None and s.figures.availability < 1.0]
         rated.sort(key=lambda s: (s.figures.availability, -s.figures.downtime, s.site.id))
         return tuple(rated[:n])
 
@@ -332,8 +385,11 @@ def site_timelines(config: Config, history: History, period: Period,
 
 
 def build(config: Config, history: History, period: Period, generated_at: float,
-          target: float = DEFAULT_TARGET) -> Report:
-    """The report model of one period. Pure: the same history gives the same figures."""
+          target: float = DEFAULT_TARGET, previous: Previous | None = None) -> Report:
+    """The report model of one period. Pure: the same history gives the same figures.
+
+    ``previous`` (see :func:`previous_figures`) is the month before, printed beside for 전월 대비.
+    """
     site_tl, ap_tl = site_timelines(config, history, period)
     site_fig = {k: figures(t) for k, t in site_tl.items()}
     ap_fig = {k: figures(t) for k, t in ap_tl.items()}
@@ -345,12 +401,13 @@ def build(config: Config, history: History, period: Period, generated_at: float,
         for ap in site.aps:
             u = history.ap_usage.get(ap.id)
             mine.append(ApResult(site, ap, ap_fig[ap.id], u.peak_clients if u else None,
-                                 u.rx_bytes if u else 0, u.tx_bytes if u else 0))
+                                 u.rx_bytes if u else 0, u.tx_bytes if u else 0, u.mean_clients if u else None))
         ap_results.extend(mine)
         su = history.site_usage.get(site.id)
+        means = [a.mean_clients for a in mine if a.mean_clients is not None]
         site_results.append(SiteResult(
             site, site_fig[site.id], total(a.figures for a in mine), su.peak_clients if su else None,
-            su.rx_bytes if su else 0, su.tx_bytes if su else 0,
+            su.rx_bytes if su else 0, su.tx_bytes if su else 0, sum(means) if means else None,
         ))
 
     bounds = period.day_bounds()
@@ -365,6 +422,7 @@ def build(config: Config, history: History, period: Period, generated_at: float,
                 total(s[i] for s in per_site), total(a[i] for a in per_ap),
             ))
 
+    outages = _outage_log(config, history, period, site_tl, ap_tl)
     return Report(
         organisation=config.service.organisation,
         period=period,
@@ -376,12 +434,36 @@ def build(config: Config, history: History, period: Period, generated_at: float,
         aps=tuple(ap_results),
         categories=_groups(site_results, lambda s: s.category, target, _category_order),
         districts=_groups(site_results, lambda s: s.district, target, lambda k: k),
-        outages=_outage_log(config, history, period, site_tl, ap_tl),
+        outages=outages,
         maintenance=_maintenance_log(config, history, period),
         days=tuple(days),
         total=total(site_fig.values()),
         ap_total=total(ap_fig.values()),
+        causes=_causes(outages),
+        previous=previous,
     )
+
+
+def _causes(outages: Iterable[OutageEntry]) -> tuple[CauseResult, ...]:
+    """Site downtime by cause: each site outage's counted downtime, under its cause."""
+    by: dict[str, list[OutageEntry]] = defaultdict(list)
+    for o in outages:
+        if o.scope == "site" and o.counted > 0:
+            by[o.cause].append(o)
+    return tuple(CauseResult(c, len(by[c]), sum(o.counted for o in by[c]), tuple(o.id for o in by[c]))
+                 for c in CAUSE_ORDER if c in by)
+
+
+def _cause(reason: str | None, ap_reasons: Iterable[str | None] = ()) -> str:
+    """The cause of an outage's reason; a site whose every AP went silent takes its APs' commonest reason."""
+    if reason in (None, "all_aps_down"):
+        counts: dict[str, int] = defaultdict(int)
+        for r in ap_reasons:
+            if r is not None:
+                counts[CAUSES.get(r, "other")] += 1
+        if counts:
+            return min(counts, key=lambda c: (-counts[c], CAUSE_ORDER.index(c)))
+    return CAUSES.get(reason or "", "other")
 
 
 def _category_order(category: str) -> tuple[int, str]:
@@ -418,13 +500,13 @@ def _outage_log(config: Config, history: History, period: Period, site_tl: dict[
     def counted(tl: Timeline | None, i: int) -> float:
         return sum(e - s for s, e in tl.spells[i]) if tl is not None else 0.0
 
-    site_spans: dict[str, list[tuple[float, float, list[str]]]] = defaultdict(list)
+    site_spans: dict[str, list[tuple[float, float, list[str], list[str | None]]]] = defaultdict(list)
     entries: list[OutageEntry] = []
     for (scope, entity), outs in index.outages.items():
         if scope != Scope.SITE or entity not in sites:
             continue
         for o in outs:
-            site_spans[entity].append((o.started_at, o.ended_at if o.ended_at is not None else period.until, []))
+            site_spans[entity].append((o.started_at, o.ended_at if o.ended_at is not None else period.until, [], []))
     for (scope, entity), outs in sorted(index.outages.items(), key=lambda kv: kv[0][1]):
         if scope != Scope.AP or entity not in site_of_ap:
             continue
@@ -434,9 +516,10 @@ def _outage_log(config: Config, history: History, period: Period, site_tl: dict[
             spans = [sp for sp in site_spans.get(site.id, ()) if sp[0] < end and o.started_at < sp[1]]
             for sp in spans:
                 sp[2].append(entity)
+                sp[3].append(_text(o.reason))
             if not spans:
                 entries.append(OutageEntry(o.id, "ap", site, (entity,), o.started_at, o.ended_at,
-                                           _text(o.reason), counted(ap_tl.get(entity), i),
+                                           _text(o.reason), counted(ap_tl.get(entity), i), _cause(_text(o.reason)),
                                            o.acknowledged_by, o.ack_comment))
     for (scope, entity), outs in index.outages.items():
         if scope != Scope.SITE or entity not in sites:
@@ -444,7 +527,7 @@ def _outage_log(config: Config, history: History, period: Period, site_tl: dict[
         for i, (o, sp) in enumerate(zip(outs, site_spans[entity], strict=True)):
             entries.append(OutageEntry(o.id, "site", sites[entity], tuple(sorted(set(sp[2]))), o.started_at,
                                        o.ended_at, _text(o.reason), counted(site_tl.get(entity), i),
-                                       o.acknowledged_by, o.ack_comment))
+                                       _cause(_text(o.reason), sp[3]), o.acknowledged_by, o.ack_comment))
     entries.sort(key=lambda e: (e.started_at, e.scope != "site", e.id))
     return tuple(entries)
 
@@ -474,13 +557,24 @@ def _config(config: Config | LoadedConfig) -> Config:
     return config.config if isinstance(config, LoadedConfig) else config
 
 
+def previous_figures(store: Store, config: Config | LoadedConfig, period: Period) -> Previous:
+    """The figures of the month before ``period`` (complete: it is over), per site and overall."""
+    cfg = _config(config)
+    first = datetime.fromtimestamp(period.start, period.tz).date() - timedelta(days=1)
+    before = month_period(f"{first.year:04d}-{first.month:02d}", period.timezone, period.start)
+    history = gather(store, before, usage=False, extra_windows=config_windows(cfg))
+    sites, _ = site_timelines(cfg, history, before, with_aps=False)
+    per_site = {sid: figures(tl) for sid, tl in sites.items()}
+    return Previous(before.label, total(per_site.values()), per_site)
+
+
 def make_report(store: Store, config: Config | LoadedConfig, month: str, now: float,
                 target: float = DEFAULT_TARGET) -> Report:
     """Gather and build the report of ``month`` ('YYYY-MM'); the current month is evaluated up to ``now``."""
     cfg = _config(config)
     period = month_period(month, cfg.service.timezone, now)
     history = gather(store, period, extra_windows=config_windows(cfg))
-    report = build(cfg, history, period, now, target)
+    report = build(cfg, history, period, now, target, previous_figures(store, cfg, period))
     log.info("report_built month=%s month_to_date=%s sites=%d aps=%d outages=%d availability=%s",
              period.label, period.month_to_date, len(report.sites), len(report.aps), len(report.outages),
              report.total.availability)

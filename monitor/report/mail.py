@@ -15,7 +15,7 @@ from pathlib import Path
 
 from monitor.report.build import Report
 from monitor.report.formats.labels import TEXT, Lang
-from monitor.report.formats.tables import hms
+from monitor.report.formats.units import hms
 
 #: More CSV files than this (the report writes one per section, a dozen) and the mail carries the XLSX and
 #: PDF only, which hold the same tables; the body says where the CSVs are.

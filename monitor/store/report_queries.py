@@ -48,7 +48,8 @@ def usage_totals(
     u = UsageHourlyRow
     window = (u.hour >= to_datetime(since), u.hour < to_datetime(until))
     per_ap = (
-        select(u.ap, func.max(u.max_clients), func.sum(u.rx_bytes), func.sum(u.tx_bytes))
+        select(u.ap, func.max(u.max_clients), func.sum(u.rx_bytes), func.sum(u.tx_bytes),
+               func.sum(u.client_samples_sum), func.sum(u.samples))
         .where(*window)
         .group_by(u.ap)
     )
@@ -72,6 +73,7 @@ def usage_totals(
         sites = s.execute(per_site).all()
     # PostgreSQL sums bigints into numeric (Decimal): make every figure a plain int.
     return (
-        {k: UsageTotals(k, int(c or 0), int(rx or 0), int(tx or 0)) for k, c, rx, tx in aps},
+        {k: UsageTotals(k, int(c or 0), int(rx or 0), int(tx or 0), int(cs or 0), int(n or 0))
+         for k, c, rx, tx, cs, n in aps},
         {k: UsageTotals(k, int(c or 0), int(rx or 0), int(tx or 0)) for k, c, rx, tx in sites},
     )

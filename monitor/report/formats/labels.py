@@ -33,6 +33,14 @@ RECURRENCES: dict[Lang, dict[str | None, str]] = {
     "en": {None: "once", "daily": "daily", "weekly": "weekly", "monthly": "monthly"},
 }
 
+#: The causes of downtime (monitor.report.build.CAUSES), in words.
+CAUSE_NAMES: dict[Lang, dict[str, str]] = {
+    "ko": {"timeout": "응답 시간 초과·정전", "uplink": "상위 장비(업링크)", "controller": "컨트롤러",
+           "snmp": "SNMP 오류", "other": "기타"},
+    "en": {"timeout": "timeout or power cut", "uplink": "uplink device", "controller": "controller",
+           "snmp": "SNMP error", "other": "other"},
+}
+
 DAYS: dict[Lang, dict[str, str]] = {
     "ko": {"mon": "월", "tue": "화", "wed": "수", "thu": "목", "fri": "금", "sat": "토", "sun": "일"},
     "en": {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"},
@@ -81,6 +89,19 @@ TEXT: dict[Lang, dict[str, str]] = {
         "chart_category": "시설구분별 가용률", "chart_daily": "일별 가용률", "chart_worst": "가용률 하위 10곳",
         "page": "쪽", "notes": "참고",
         "notes_peak": "최대 동시접속자: 사이트는 시간별로 각 AP 최대 접속자를 더한 값 중 가장 큰 값(상한)입니다.",
+        "sec_worst_note": "100% 사이트 제외", "sec_causes": "장애 원인", "sec_map": "사이트 지도(가용률)",
+        "summary_text": "월간 요약", "approval": "결재", "approval_roles": "담당,팀장,과장",
+        "previous": "전월 가용률(사이트)", "vs_previous": "전월 대비 증감(%p)", "prev_avail": "전월 가용률(%)",
+        "prev_change": "전월 대비(%p)", "prev_none": "전월 자료 없음",
+        "cause_row": "장애 원인: {cause} ({n}건)", "cause_maint": "계획 점검(장애 아님)",
+        "cause_note": "장애 원인 참고", "cause_note_text": "정전은 SNMP로 AP 무응답과 구별되지 않아 '응답 시간 초과'에 "
+        "포함됩니다. 사이트 전체 장애는 그 AP들의 가장 많은 원인으로 분류합니다.",
+        "users_peak": "최대 동시접속자(사이트 합계)", "users_mean": "평균 동시접속자(AP 합계)",
+        "traffic_total": "총 트래픽(GB)", "mean_clients": "평균 동시접속자",
+        "chart_causes": "장애 원인별 장애시간(시간)", "chart_target": "목표", "chart_none": "자료 없음",
+        "map_none": "좌표가 있는 사이트가 없습니다", "map_legend_ok": "목표 이상", "map_legend_below": "목표 미달",
+        "map_legend_bad": "95% 미만", "map_legend_none": "자료 없음",
+        "lon": "경도", "lat": "위도",
     },
     "en": {
         "title": "Public Wi-Fi availability, monthly report",
@@ -125,5 +146,21 @@ TEXT: dict[Lang, dict[str, str]] = {
         "chart_category": "Availability by category", "chart_daily": "Daily availability",
         "chart_worst": "10 worst sites", "page": "page", "notes": "Notes",
         "notes_peak": "Peak concurrent clients of a site: the highest hourly sum of its APs' hourly maxima (an upper bound).",
+        "sec_worst_note": "sites at 100% left out", "sec_causes": "Causes of downtime",
+        "sec_map": "Map of the sites (availability)", "summary_text": "The month in brief", "approval": "Approval",
+        "approval_roles": "Officer,Team lead,Section head",
+        "previous": "Previous month's availability (sites)", "vs_previous": "Change vs the previous month (pp)",
+        "prev_avail": "Previous month (%)", "prev_change": "Change vs previous (pp)",
+        "prev_none": "no data for the previous month",
+        "cause_row": "Cause: {cause} ({n} outages)", "cause_maint": "planned maintenance (not downtime)",
+        "cause_note": "About the causes", "cause_note_text": "A power cut cannot be told over SNMP from an AP "
+        "that stopped answering: it is counted under 'no answer (timeout)'. A whole-site outage takes the "
+        "commonest reason of its APs.",
+        "users_peak": "Peak concurrent clients (sum over sites)", "users_mean": "Mean concurrent clients (sum over APs)",
+        "traffic_total": "Traffic (GB)", "mean_clients": "Mean concurrent clients",
+        "chart_causes": "Downtime by cause (hours)", "chart_target": "target", "chart_none": "no data",
+        "map_none": "no site has coordinates", "map_legend_ok": "at or above target", "map_legend_below": "below target",
+        "map_legend_bad": "below 95%", "map_legend_none": "no data",
+        "lon": "longitude", "lat": "latitude",
     },
 }

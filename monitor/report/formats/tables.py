@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from monitor.domain.availability import Figures
 from monitor.report.build import Report, SiteResult
 from monitor.domain.reason_text import REASONS
-from monitor.report.formats.labels import CATEGORIES, DAYS, RECURRENCES, SCOPES, TEXT, Lang
+from monitor.report.formats.labels import CATEGORIES, CAUSE_NAMES, DAYS, RECURRENCES, SCOPES, TEXT, Lang
+from monitor.report.formats.narrative import summary_text
+from monitor.report.formats.units import hms, seconds
 
 Kind = Literal["text", "int", "seconds", "ratio", "datetime", "date", "gb", "mixed"]
 
@@ -46,17 +48,6 @@ class Table:
     title: str  # localised: the sheet name and the PDF heading
     columns: tuple[Column, ...]
     rows: tuple[tuple[Any, ...], ...]
-
-
-def seconds(value: float | None) -> int | None:
-    """Durations are reported to the whole second."""
-    return None if value is None else int(round(value))
-
-
-def hms(value: float) -> str:
-    total = int(round(value))
-    sign, total = ("-", -total) if total < 0 else ("", total)
-    return f"{sign}{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
 
 
 def as_text(kind: Kind, value: Any, lang: Lang, tz: ZoneInfo) -> str:
@@ -129,6 +120,7 @@ def _cover(r: Report, lang: Lang) -> Table:
         (t["gaps"], Cell("text", gaps)),
         (t["data"], Cell("text", t["data_ok"] if r.watched else t["data_none"])),
         (t["notes"], Cell("text", t["notes_peak"])),
+        (t["summary_text"], Cell("text", summary_text(r, lang))),
     ]
     return _kv("cover", lang, rows)
 
@@ -151,8 +143,37 @@ def _summary(r: Report, lang: Lang) -> Table:
         (t["gap_time"], Cell("seconds", seconds(r.gap_seconds))),
         (t["maint_total"], Cell("seconds", seconds(f.maintenance))),
         (t["scheduled_total"], Cell("seconds", seconds(f.scheduled))),
+        (t["users_peak"], Cell("int", r.peak_clients)),
+        (t["users_mean"], Cell("text", f"{r.mean_clients:.1f}" if r.mean_clients is not None else "")),
+        (t["traffic_total"], Cell("gb", r.traffic_bytes)),
+        *_previous_rows(r, lang),
+        *_cause_rows(r, lang),
     ]
     return _kv("summary", lang, rows)
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    """The change in availability from the month before (a ratio: shown as percentage points)."""
+    return None if now is None or before is None else now - before
+
+
+def _previous_rows(r: Report, lang: Lang) -> list[tuple[str, Cell]]:
+    t = TEXT[lang]
+    if r.previous is None:
+        return [(t["vs_previous"], Cell("text", t["prev_none"]))]
+    before = r.previous.total.availability
+    return [(f"{t['previous']} ({r.previous.label})", Cell("ratio", before)),
+            (t["vs_previous"], Cell("ratio", _change(r.total.availability, before)))]
+
+
+def _cause_rows(r: Report, lang: Lang) -> list[tuple[str, Cell]]:
+    """Site downtime by cause (they add up to the total downtime), then planned maintenance beside them."""
+    t, names = TEXT[lang], CAUSE_NAMES[lang]
+    rows = [(t["cause_row"].format(cause=names[c.cause], n=c.outages), Cell("seconds", seconds(c.downtime)))
+            for c in r.causes]
+    rows.append((f"{t['sec_causes']}: {t['cause_maint']}", Cell("seconds", seconds(r.total.maintenance))))
+    rows.append((t["cause_note"], Cell("text", t["cause_note_text"])))
+    return rows
 
 
 def _fig_cols(t: dict[str, str]) -> tuple[Column, ...]:
@@ -187,12 +208,16 @@ def _sites(r: Report, lang: Lang) -> Table:
         Column("peak_clients", t["peak_clients"], "int", 10),
         Column("traffic_gb", t["traffic_gb"], "gb", 11),
         Column("below", t["below"], "text", 8, pdf=False),
+        Column("prev_availability", t["prev_avail"], "ratio", 11),
+        Column("prev_change", t["prev_change"], "ratio", 11),
     )
+    before = {k: f.availability for k, f in r.previous.sites.items()} if r.previous else {}
     rows = tuple(
         (s.site.id, s.site.name, cat.get(s.site.category, s.site.category), s.site.address, s.site.district,
          len(s.site.aps), *_fig_vals(s.figures), s.ap_figures.availability, s.figures.outages,
          seconds(s.figures.longest) if s.figures.outages else None, seconds(s.figures.mttr),
-         seconds(s.figures.maintenance), s.peak_clients, s.traffic_bytes, _below_text(s, r, lang))
+         seconds(s.figures.maintenance), s.peak_clients, s.traffic_bytes, _below_text(s, r, lang),
+         before.get(s.site.id), _change(s.figures.availability, before.get(s.site.id)))
         for s in r.sites
     )
     return Table("sites", t["sec_sites"], cols, rows)
@@ -307,7 +332,7 @@ def _worst(r: Report, lang: Lang) -> Table:
         (i + 1, s.site.id, s.site.name, s.figures.availability, seconds(s.figures.downtime), s.figures.outages)
         for i, s in enumerate(r.worst(10))
     )
-    return Table("worst", t["sec_worst"], cols, rows)
+    return Table("worst", f"{t['sec_worst']} ({t['sec_worst_note']})", cols, rows)
 
 
 def _daily(r: Report, lang: Lang) -> Table:
@@ -345,13 +370,16 @@ def _outages(r: Report, lang: Lang) -> Table:
         Column("reason", t["reason"], "text", 22),
         Column("ack_by", t["ack_by"], "text", 12),
         Column("comment", t["comment"], "text", 30, pdf=False),
+        Column("cause", t["sec_causes"], "text", 22, pdf=False),
     )
     until = r.period.until
+    causes = CAUSE_NAMES[lang]
     rows = tuple(
         (o.id, scopes[o.scope], o.site.id, o.site.name, ", ".join(o.aps), o.started_at,
          Cell("datetime", o.ended_at) if o.ended_at is not None else Cell("text", t["ongoing"]),
          seconds((o.ended_at if o.ended_at is not None else until) - o.started_at), seconds(o.counted),
-         reasons.get(o.reason, o.reason) if o.reason else "", o.acknowledged_by or "", o.comment or "")
+         reasons.get(o.reason, o.reason) if o.reason else "", o.acknowledged_by or "", o.comment or "",
+         causes[o.cause])
         for o in r.outages
     )
     return Table("outages", t["sec_outages"], cols, rows)
