@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test test-unit lint bench clean
+.PHONY: demo test test-unit lint bench clean lock lock-check wheels image-test
 
 $(BIN)/wifimon: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,38 @@ bench: $(BIN)/wifimon
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# --- The Docker image (README, "The Docker image") ---------------------------------------------------------
+# requirements.lock pins, with hashes, everything the image installs. `make lock` re-resolves pyproject's
+# dependencies keeping the current pins where they still fit (LOCK_FLAGS=--upgrade to move them all).
+UV_VERSION ?= 0.13.8
+TOOLS       = build/tools
+LOCK_FLAGS ?=
+# The image's Python and platform: CPython 3.11 on x86-64 glibc 2.36 (Debian bookworm, both bases); any
+# manylinux wheel from glibc 2.17 up to it will do, newest first.
+WHEEL_TAGS  = --only-binary=:all: --python-version 3.11 --implementation cp --abi cp311 \
+              $(foreach n,36 35 34 33 32 31 30 29 28 27 26 25 24 23 22 21 20 19 18 17,--platform manylinux_2_$(n)_x86_64) \
+              --platform manylinux2014_x86_64
+
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION)
+
+lock: $(TOOLS)/bin/uv
+	$(TOOLS)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --quiet --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	  --custom-compile-command "make lock" -o requirements.lock
+
+# Fails when pyproject's dependencies and requirements.lock disagree (also part of `make test`).
+lock-check: $(BIN)/wifimon
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_lock.py
+
+# build/wheels: what the Dockerfile installs with --no-index: the locked wheels (hash-checked) and wifimon's.
+wheels: $(BIN)/wifimon requirements.lock
+	rm -rf build/wheels
+	$(BIN)/pip download -q --disable-pip-version-check --require-hashes $(WHEEL_TAGS) -d build/wheels -r requirements.lock
+	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w build/wheels .
+
+# Builds the image on a debootstrap base and runs it against the simulator (tests/image/run.sh says how).
+image-test: wheels
+	tests/image/run.sh
