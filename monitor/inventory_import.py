@@ -547,10 +547,10 @@ def parse_sites(raw: bytes, sigungu: str | None = None) -> ParseResult:
 
     sites = _group(rows, messages)
     messages.sort(key=lambda m: (m.line if m.line is not None else 1 << 30))
-    flagged = sum(1 for r in rows if r.flagged)
+    flagged_rows = sum(1 for r in rows if r.flagged)
     return ParseResult(
         sites=sites, rows_read=rows_read, rows_selected=len(rows), rows_rejected=rows_rejected,
-        rows_flagged=flagged, messages=messages, encoding=encoding,
+        rows_flagged=flagged_rows, messages=messages, encoding=encoding,
         header=_header_generation(header), sigungu=sigungu, sigungu_seen=sigungu_seen,
     )
 
@@ -624,11 +624,11 @@ def _group(rows: list[_Row], messages: list[Message]) -> list[ImportedSite]:
 
     buckets: dict[tuple[str, str], list[int]] = {}
     for i, row in enumerate(rows):
-        key = (normalize_province(row.sido) + row.sigungu, _name_key(_site_name(row.name)))
-        buckets.setdefault(key, []).append(i)
-    for members in buckets.values():
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1 :]:
+        bucket = (normalize_province(row.sido) + row.sigungu, _name_key(_site_name(row.name)))
+        buckets.setdefault(bucket, []).append(i)
+    for indexes in buckets.values():
+        for a_pos, a in enumerate(indexes):
+            for b in indexes[a_pos + 1 :]:
                 ra, rb = rows[a], rows[b]
                 road, jibun = ra.road_key == rb.road_key, ra.jibun_key == rb.jibun_key
                 facility = (road and own(ra.road_key)) or (jibun and own(ra.jibun_key))
@@ -744,7 +744,8 @@ def merge_sites(
     merged = [dict(s) if isinstance(s, dict) else s for s in existing]
     by_id = {s.get("id"): i for i, s in enumerate(merged) if isinstance(s, dict)}
     messages: list[Message] = []
-    defined = out.get("credentials") if isinstance(out.get("credentials"), dict) else {}
+    raw_credentials = out.get("credentials")
+    defined: dict[str, Any] = raw_credentials if isinstance(raw_credentials, dict) else {}
     if credentials is None:
         credentials = next(iter(defined)) if len(defined) == 1 else "default"
     added = updated = unchanged = 0

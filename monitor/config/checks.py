@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.profile import Profile
-from monitor.config.model import Config
+from monitor.config.model import Config, Device
 from monitor.config.types import device_address, dotted
 from monitor.report.settings import email_channel_problems
 
 Problem = tuple[tuple[Any, ...], str]  # (key path, message)
+
+
+def _list(value: object) -> list[Any]:
+    """The raw value if YAML gave a list there (the schema check reports it otherwise), else empty."""
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def timing_problems(config: Config) -> list[Problem]:
@@ -17,7 +26,8 @@ def timing_problems(config: Config) -> list[Problem]:
     problems: list[Problem] = []
     interval = config.service.probe_interval
     for si, site in enumerate(config.sites):
-        devices = [(("sites", si, "aps", ai), ap) for ai, ap in enumerate(site.aps)]
+        devices: list[tuple[tuple[str | int, ...], Device]] = [
+            (("sites", si, "aps", ai), ap) for ai, ap in enumerate(site.aps)]
         if site.uplink:
             devices.append((("sites", si, "uplink"), site.uplink))
         for loc, dev in devices:
@@ -45,10 +55,10 @@ def cross_check(data: dict[str, Any]) -> list[Problem]:
     """Checks across keys (unique ids, credentials that exist), run on the raw data so they are
     reported together with the per-field errors rather than only once those are fixed."""
     problems: list[Problem] = []
-    creds = data.get("credentials") if isinstance(data.get("credentials"), dict) else {}
+    creds = _dict(data.get("credentials"))
     seen: dict[str, str] = {}
     addresses: dict[tuple[str, int], str] = {}
-    sites = data.get("sites") if isinstance(data.get("sites"), list) else []
+    sites = _list(data.get("sites"))
     for si, site in enumerate(sites):
         if not isinstance(site, dict):
             continue
@@ -75,7 +85,7 @@ def _check_controller_references(data: dict[str, Any], creds: Any, sites: list[A
                                  ) -> list[Problem]:
     """Controllers have unique ids and existing credentials; an AP's 'controller' names one of them."""
     problems: list[Problem] = []
-    controllers = data.get("controllers") if isinstance(data.get("controllers"), list) else []
+    controllers = _list(data.get("controllers"))
     ids: set[str] = set()
     for ci, ctl in enumerate(controllers):
         if not isinstance(ctl, dict):
@@ -113,7 +123,7 @@ def _check_trap_and_maintenance_references(data: dict[str, Any], creds: Any, sit
     known = {
         "site": ({s.get("id") for s in site_dicts}, "no site {!r}"),
         "ap": ({d.get("id") for s in site_dicts
-                for d in (s.get("aps") if isinstance(s.get("aps"), list) else []) + [s.get("uplink")]
+                for d in (_list(s.get("aps"))) + [s.get("uplink")]
                 if isinstance(d, dict)}, "no AP or uplink device {!r}"),
         "district": ({s.get("district") for s in site_dicts}, "no site has district {!r}"),
     }
@@ -153,13 +163,13 @@ def profile_problems(data: dict[str, Any], profiles: dict[str, Profile]) -> list
     """Every device names a known profile (or 'auto'); a controller's profile has a controller AP table."""
     problems: list[Problem] = []
     known = f"known: {', '.join(sorted(profiles))}, auto"
-    sites = data.get("sites") if isinstance(data.get("sites"), list) else []
+    sites = _list(data.get("sites"))
     devices = [d for si, site in enumerate(sites) if isinstance(site, dict) for d in _site_devices(si, site)]
     for loc, dev in devices:
         name = dev.get("profile") if isinstance(dev, dict) else None
         if isinstance(name, str) and name != "auto" and name not in profiles:
             problems.append((loc + ("profile",), f"unknown profile {name!r} ({known})"))
-    controllers = data.get("controllers") if isinstance(data.get("controllers"), list) else []
+    controllers = _list(data.get("controllers"))
     with_table = sorted(n for n, p in profiles.items() if p.controller is not None)
     for ci, ctl in enumerate(controllers):
         name = ctl.get("profile") if isinstance(ctl, dict) else None
