@@ -75,6 +75,8 @@ class StoreWriter:
         self._busy = False
         self.failures = 0  # failed attempts since start (each retry of one job counts)
         self.written = 0  # jobs completed successfully
+        self.failing_since: float | None = None  # unix time of the first failed attempt of the job now retried
+        self.last_error = ""  # what that job's last attempt said
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
 
@@ -162,6 +164,9 @@ class StoreWriter:
                 result = job.fn(*job.args, **job.kwargs)
             except StoreError as exc:
                 self.failures += 1
+                if self.failing_since is None:
+                    self.failing_since = time.time()
+                self.last_error = f"{exc.action} failed: {exc.detail}"
                 log.warning(
                     "store_write_failed url=%s error=%s job=%s attempt=%d retry_in=%.2fs",
                     exc.url,
@@ -188,6 +193,7 @@ class StoreWriter:
                 return
             elapsed = time.perf_counter() - started
             self.written += 1
+            self.failing_since = None
             if attempt > 1:
                 log.info(
                     "store_write_recovered url=%s job=%s attempts=%d",
