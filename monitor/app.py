@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as pkg_version
 
@@ -172,10 +175,10 @@ class Service:
         scheduler.add_listener(self._on_missed, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         start = now
         common = dict(max_instances=1, coalesce=True, misfire_grace_time=None)
-        scheduler.add_job(poller.probe_round, "interval", seconds=self.cfg.probe_interval, id="probe",
-                          next_run_time=_dt(start + 0.5), **common)
-        scheduler.add_job(poller.metrics_round, "interval", seconds=self.cfg.metrics_interval, id="metrics",
-                          next_run_time=_dt(start + 3.0), **common)
+        scheduler.add_job(_quiet_at_stop(poller.probe_round), "interval", seconds=self.cfg.probe_interval,
+                          id="probe", next_run_time=_dt(start + 0.5), **common)
+        scheduler.add_job(_quiet_at_stop(poller.metrics_round), "interval", seconds=self.cfg.metrics_interval,
+                          id="metrics", next_run_time=_dt(start + 3.0), **common)
         scheduler.add_job(lambda: writer.submit(self.store.heartbeat, run_id, time.time()), "interval",
                           seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
         scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
@@ -183,18 +186,18 @@ class Service:
                           args=[writer], **common)
         scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
                           id="usage", **common)
-        scheduler.add_job(self._refresh_maintenance, "interval", args=[poller], id="maintenance",
+        scheduler.add_job(_quiet_at_stop(self._refresh_maintenance), "interval", args=[poller], id="maintenance",
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
-        scheduler.add_job(self._month_to_date, "interval", args=[poller], id="availability",
+        scheduler.add_job(_quiet_at_stop(self._month_to_date), "interval", args=[poller], id="availability",
                           seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
         if report_job is not None:
             when = report_job.schedule
-            scheduler.add_job(report_job.tick, CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute,
-                                                           timezone=self.cfg.timezone), id="report", **common)
+            cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
+            scheduler.add_job(_quiet_at_stop(report_job.tick), cron, id="report", **common)
             # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
             # failure. It only acts while last month's report is due and not done (files, mail receipt).
-            scheduler.add_job(report_job.tick, "interval", seconds=report_job.retry_seconds, id="report_retry",
-                              next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
+            scheduler.add_job(_quiet_at_stop(report_job.tick), "interval", seconds=report_job.retry_seconds,
+                              id="report_retry", next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
         scheduler.start()
         alerting.start(poller.snapshot)
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
@@ -258,6 +261,20 @@ class Service:
         if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
             self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]
         self._rcvbuf_seen = seen
+
+
+def _quiet_at_stop(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+    """A scheduled coroutine that ends quietly when the scheduler's shutdown cancels it: APScheduler would log
+    the cancellation as a failed job, with a traceback, at every stop."""
+
+    @functools.wraps(fn)
+    async def job(*args: Any) -> None:
+        try:
+            await fn(*args)
+        except asyncio.CancelledError:
+            log.debug("job_cancelled_at_stop job=%s", getattr(fn, "__qualname__", fn))
+
+    return job
 
 
 def _dt(ts: float):
