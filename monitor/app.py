@@ -96,10 +96,10 @@ class StoreSink:
     run_id: int
 
     def transitions(self, transitions: list[Transition]) -> None:
-        self.writer.submit(self.store.record_transitions, transitions, self.run_id)
+        self.writer.submit_durable(self.store.record_transitions, transitions, self.run_id)
 
     def events(self, events: list[Event]) -> None:
-        self.writer.submit(self.store.record_events, events, self.run_id)
+        self.writer.submit_durable(self.store.record_events, events, self.run_id)
 
 
 def _rcvbuf_errors() -> int | None:
@@ -124,7 +124,7 @@ class Service:
         self.store = Store(self.cfg.store_url)
         self.metrics_url = ""
         self._rcvbuf_seen = _rcvbuf_errors()
-        self._store_failures_seen = 0
+        self._writer_seen: dict[str, int] = {}  # the writer's counters as last copied to the metrics
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -132,10 +132,12 @@ class Service:
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
         await asyncio.to_thread(self.store.migrate)
+        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,  # type: ignore[union-attr]
+                             journal=self.store.journal_path())
+        await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
         now = time.time()
         run_id = await asyncio.to_thread(self.store.start_run, now)
         last = await asyncio.to_thread(self.store.last_states)
-        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe)  # type: ignore[union-attr]
         client = PysnmpClient(max_in_flight=self.cfg.concurrency)
         await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
@@ -152,6 +154,9 @@ class Service:
         async def ready() -> tuple[bool, str]:
             if not poller.first_probe_round_done:
                 return False, "first probe round not done"
+            if writer.failing_since is not None:
+                return False, (f"store writes failing for {time.time() - writer.failing_since:.0f} s: "
+                               f"{writer.last_error}")
             try:
                 await asyncio.wait_for(asyncio.to_thread(self.store.check), 5.0)
             except Exception as exc:  # whatever the driver raises, /readyz says it
@@ -179,7 +184,7 @@ class Service:
                           id="probe", next_run_time=_dt(start + 0.5), **common)
         scheduler.add_job(_quiet_at_stop(poller.metrics_round), "interval", seconds=self.cfg.metrics_interval,
                           id="metrics", next_run_time=_dt(start + 3.0), **common)
-        scheduler.add_job(lambda: writer.submit(self.store.heartbeat, run_id, time.time()), "interval",
+        scheduler.add_job(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time()), "interval",
                           seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
         scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
@@ -214,7 +219,7 @@ class Service:
             await client.close()
             await alerting.close()  # before the writer closes: the last alert states are queued to it
             self._flush_usage(writer, poller)
-            writer.submit(self.store.stop_run, run_id, time.time())
+            writer.submit_durable(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
             await http.close()
             log.info("service_stopped run=%s", run_id)
@@ -250,13 +255,17 @@ class Service:
     def _flush_usage(self, writer: StoreWriter, poller: Poller) -> None:
         rows = poller.usage.drain()
         if rows:  # a flush id makes a retried write of the same rows a no-op
-            writer.submit(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
+            writer.submit_durable(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
 
     def _housekeeping(self, writer: StoreWriter) -> None:
         self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
-        if writer.failures > self._store_failures_seen:
-            self.metrics.store_errors.inc(writer.failures - self._store_failures_seen)  # type: ignore[union-attr]
-            self._store_failures_seen = writer.failures
+        m = self.metrics
+        for name, counter in (("failures", m.store_errors), ("set_aside", m.store_set_aside),
+                              ("dropped", m.store_dropped)):
+            now, seen = getattr(writer, name), self._writer_seen.get(name, 0)
+            if now > seen:
+                counter.inc(now - seen)  # type: ignore[union-attr]
+                self._writer_seen[name] = now
         seen = _rcvbuf_errors()
         if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
             self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]

@@ -225,7 +225,8 @@ class Alerter:
         for r in result.resolved:
             log.info("alert_resolved alert=%s silent=%s", r.state.key, r.silent)
         # Queued for the store and handed to delivery at once: a page never waits for the database.
-        future: Future[Any] = self._writer.submit(save_alerting, self._store, records, messages, result.voided_acks)
+        future: Future[Any] = self._writer.submit_durable(save_alerting, self._store, records, messages,
+                                                            result.voided_acks)
         if messages:
             self._delivery.enqueue(messages, future)
 

@@ -432,7 +432,7 @@ class Delivery:
 
     def _write(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
         try:
-            return self._writer.submit(fn, *args)
+            return self._writer.submit_durable(fn, *args)
         except Exception as exc:  # the writer is closed (shutting down): the next run sends it again
             log.warning("outbox_write_refused job=%s error=%s", getattr(fn, "__name__", fn), exc)
             return None

@@ -69,6 +69,8 @@ _SPECS = [
     MetricSpec("wifimon_store_write_seconds", "histogram", "Latency of store writes"),
     MetricSpec("wifimon_store_errors", "counter", "Store writes that failed (and were retried)"),
     MetricSpec("wifimon_store_queue_depth", "gauge", "Store writes waiting"),
+    MetricSpec("wifimon_store_jobs_set_aside", "counter", "Store writes given up: bad input, or failing the same way while others succeeded"),
+    MetricSpec("wifimon_store_jobs_dropped", "counter", "Store writes dropped because the queue was full (never transitions, events or alert states)"),
     MetricSpec("wifimon_aps_configured", "gauge", "APs in the inventory"),
     MetricSpec("wifimon_build_info", "gauge", "Constant 1", ("version",)),
 ]

@@ -6,6 +6,7 @@ they share its one transaction helper, so every call runs in its own session and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -67,6 +68,16 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
 
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
+
+    def journal_path(self) -> Path | None:
+        """Where the store writer journals the writes that must survive a crash while the store cannot take
+        them: beside a SQLite file; for a server database, in the working directory, named after it (None for
+        an in-memory database, which a crash loses anyway)."""
+        if self._dialect == "sqlite":
+            db = self.url.database
+            return None if db in (None, "", ":memory:") else Path(f"{db}.wifimon-journal")
+        digest = hashlib.sha256(self.display_url.encode()).hexdigest()[:12]
+        return Path.cwd() / f"wifimon-{self.url.database or 'store'}-{digest}.journal"
 
     @property
     def engine(self) -> Engine:
