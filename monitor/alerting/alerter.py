@@ -277,7 +277,7 @@ class Alerter:
         assert self._poke is not None
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self._read_store, self._clock())
+                await self._store.call(self._read_store, self._clock())
             except StoreError as exc:
                 log.warning("alert_store_read_failed error=%s", exc)
             except Exception:

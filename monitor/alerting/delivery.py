@@ -19,7 +19,7 @@ with the reason, counted (``wifimon_notifications_total{result="given_up"}``), l
 At start, the pending rows of channels no longer in the config are given up the same way.
 
 Store writes (delivered marks, failed attempts, give-ups) go through the store writer, behind the write of
-the message itself, so a mark never precedes its row. Outbox reads run in a worker thread; while the store
+the message itself, so a mark never precedes its row. Outbox reads run on the store's threads; while the store
 cannot be read a lane goes on with what it read last and what it was handed. A process killed at any point
 leaves the undelivered messages in the store (or in the writer's journal) and the next run sends them; a
 message sent but not yet marked is sent again with the same idempotency key.
@@ -305,7 +305,7 @@ class Delivery:
             if lane.read_failed_at is not None and now - lane.read_failed_at < IDLE_SECONDS:
                 return
             mark = (lane.saving.mark(), lane.done.mark())
-            lane.reading = asyncio.ensure_future(asyncio.to_thread(self._read, lane.name, lane.done.ids()))
+            lane.reading = asyncio.ensure_future(self._store.call(self._read, lane.name, lane.done.ids()))
             lane.reading.add_done_callback(lambda f: self._read_done(lane, f, mark))
         reading = lane.reading
         await asyncio.wait({reading}, timeout=READ_WAIT_SECONDS)

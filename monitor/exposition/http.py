@@ -1,7 +1,10 @@
 """The service's HTTP face: /metrics, /healthz, /readyz and a JSON status for ``wifimon status``.
 
 A deliberately small HTTP/1.1 server on asyncio streams: four read-only routes do not need a
-framework, and rendering /metrics runs in a worker thread so a scrape never stalls polling.
+framework. /metrics is rendered on a thread of its own (not the pool that database reads and other work
+share, so a hung database cannot stall a scrape), one rendering at a time: scrapes that arrive while one
+runs get its result. Every connection has a deadline to read its request and one to take the response;
+a client that does not read is cut off, so slow or stuck clients cannot pile up.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -19,6 +23,7 @@ from monitor.exposition.snapshot import Snapshot
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT = 10.0
+WRITE_TIMEOUT = 10.0  # seconds a client has to take a response (17 MB of metrics at 10,000 APs: ~2 MB/s)
 MAX_BODY = 64 * 1024  # POST bodies are small JSON documents (an ack)
 
 
@@ -58,12 +63,16 @@ def status_document(snap: Snapshot) -> dict[str, object]:
 
 class HttpServer:
     def __init__(self, registry: CollectorRegistry, snapshot: Callable[[], Snapshot],
-                 ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None):
+                 ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None,
+                 write_timeout: float = WRITE_TIMEOUT):
         self._registry = registry
         self._posts = dict(posts or {})
         self._snapshot = snapshot
         self._ready = ready
         self._server: asyncio.Server | None = None
+        self._write_timeout = write_timeout
+        self._render_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-render")
+        self._rendering: asyncio.Future[bytes] | None = None
 
     async def start(self, host: str, port: int) -> int:
         self._server = await asyncio.start_server(self._handle, host, port)
@@ -73,6 +82,16 @@ class HttpServer:
         if self._server:
             self._server.close()
             await self._server.wait_closed()
+        self._render_thread.shutdown(wait=False, cancel_futures=True)
+
+    async def _metrics(self) -> bytes:
+        """The exposition text, rendered on the metrics thread; concurrent scrapes share one rendering."""
+        if self._rendering is None:
+            loop = asyncio.get_running_loop()
+            self._rendering = asyncio.ensure_future(
+                loop.run_in_executor(self._render_thread, generate_latest, self._registry))
+            self._rendering.add_done_callback(lambda f: setattr(self, "_rendering", None))
+        return await asyncio.shield(self._rendering)
 
     async def _route(self, method: str, path: str, headers: dict[str, str] | None = None,
                      body: bytes = b"") -> Response:
@@ -82,8 +101,7 @@ class HttpServer:
         if method != "GET":
             return Response(405, b"only GET\n")
         if path == "/metrics":
-            body = await asyncio.to_thread(generate_latest, self._registry)
-            return Response(200, body, CONTENT_TYPE_LATEST)
+            return Response(200, await self._metrics(), CONTENT_TYPE_LATEST)
         if path == "/healthz":
             return Response(200, b"ok\n")
         if path == "/readyz":
@@ -114,8 +132,13 @@ class HttpServer:
         try:
             writer.write(
                 f"HTTP/1.1 {resp.status} {_REASONS.get(resp.status, '')}\r\nContent-Type: {resp.content_type}\r\n"
-                f"Content-Length: {len(resp.body)}\r\nConnection: close\r\n\r\n".encode() + resp.body)
-            await writer.drain()
+                f"Content-Length: {len(resp.body)}\r\nConnection: close\r\n\r\n".encode())
+            writer.write(resp.body)
+            await asyncio.wait_for(writer.drain(), self._write_timeout)
+        except TimeoutError:
+            log.debug("http_write_timeout peer=%s waited=%.0fs", writer.get_extra_info("peername"),
+                      self._write_timeout)
+            writer.transport.abort()  # it does not read: drop what is buffered for it
         except ConnectionError:
             pass
         finally:
