@@ -64,6 +64,7 @@ _SPECS = [
     MetricSpec("wifimon_snmp_errors", "counter", "Failed SNMP exchanges by operation and kind", ("op", "kind")),
     MetricSpec("wifimon_udp_receive_buffer_errors", "counter", "Kernel UDP RcvbufErrors (/proc/net/snmp): replies dropped before the poller read them"),
     MetricSpec("wifimon_traps_received", "counter", "SNMP traps received, by result", ("result",)),
+    MetricSpec("wifimon_trap_engine_ids", "gauge", "SNMPv3 engine IDs the trap receiver learned from authentic senders and holds"),
     MetricSpec("wifimon_notifications", "counter", "Notifications by channel and result", ("channel", "result")),
     MetricSpec("wifimon_outbox_depth", "gauge", "Notifications waiting in the outbox"),
     MetricSpec("wifimon_store_write_seconds", "histogram", "Latency of store writes"),

@@ -139,6 +139,7 @@ class ServiceMetrics:
         self.notifications = make("wifimon_notifications")
         self.outbox_depth = make("wifimon_outbox_depth")
         self.traps_received = make("wifimon_traps_received")
+        self.trap_engine_ids = make("wifimon_trap_engine_ids")
         build = make("wifimon_build_info")
         build.labels(version).set(1)  # type: ignore[union-attr]
         for r in ("probe", "metrics"):  # present from the start, so rate() and alerts see zeros
