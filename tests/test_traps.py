@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pickle
 import random
 import re
 import shutil
@@ -21,15 +20,23 @@ import pytest
 from collectors.profile import Profile, TrapSpec, load_profiles
 from collectors.traps import DropReason, TrapEvent, TrapReceiver, TrapReceiverError, trap_catalog
 from collectors.types import V2cCredentials, V3Credentials
+from tests.hostile import (
+    ENGINE_ID,
+    IF_INDEX,
+    LINK_DOWN,
+    V3_ARGS,
+    V3_AUTH,
+    V3_PRIV,
+    V3_USER,
+    flood_command,
+    hostile_datagrams,
+    v3_template,
+)
 from tests.ports import free_udp_port
 
-LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 LINK_UP = "1.3.6.1.6.3.1.1.5.4"
 COLD_START = "1.3.6.1.6.3.1.1.5.1"
-IF_INDEX = "1.3.6.1.2.1.2.2.1.1"
-V3 = V3Credentials("wifimon-trap", "sha256", "trap-auth-pass", "aes", "trap-priv-pass")
-V3_ARGS = ["-v3", "-u", "wifimon-trap", "-l", "authPriv", "-a", "SHA-256", "-A", "trap-auth-pass",
-           "-x", "AES", "-X", "trap-priv-pass"]
+V3 = V3Credentials(V3_USER, "sha256", V3_AUTH, "aes", V3_PRIV)
 
 needs_snmptrap = pytest.mark.skipif(shutil.which("snmptrap") is None,
                                     reason="net-snmp's snmptrap is not installed (Debian package 'snmp')")
@@ -316,45 +323,13 @@ def test_cli_check_config_accepts_a_traps_section(tmp_path):
 # -- hostile input ---------------------------------------------------------------------------------------
 
 
-ENGINE_ID = "80001f8804" + "77696669"  # the engine ID the captured v3 trap carries (9 octets)
-
-
-def _captured(tmp: Path, *args: str) -> bytes:
-    """One datagram as net-snmp's snmptrap sends it (caught on a socket of ours, never delivered)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        s.settimeout(10)
-        env = dict(os.environ, SNMP_PERSISTENT_DIR=str(tmp), SNMPCONFPATH=str(tmp))
-        subprocess.run(["snmptrap", *args, f"127.0.0.1:{s.getsockname()[1]}", "", LINK_DOWN, f"{IF_INDEX}.2", "i",
-                        "2"], check=True, env=env, timeout=10, capture_output=True)
-        return s.recv(65536)
-
-
-def _hostile(tmp: Path, rng: random.Random) -> list[bytes]:
-    """The kinds of datagram a flood is made of: random bytes, a 60 KB packet, truncated and bit-flipped v2c
-    and v3 traps, and v3 traps for our user under random engine IDs (their digests cannot match)."""
-    v2c = _captured(tmp, "-v2c", "-c", "city-trap-community")
-    v3 = _captured(tmp, *V3_ARGS, "-e", "0x" + ENGINE_ID)
-    engine = bytes.fromhex(ENGINE_ID)
-    assert engine in v3
-    out = [rng.randbytes(rng.randint(1, 1400)) for _ in range(50)] + [rng.randbytes(60_000)]
-    for msg in (v2c, v3):
-        out += [msg[: rng.randint(1, len(msg) - 1)] for _ in range(50)]
-        for _ in range(50):
-            flipped = bytearray(msg)
-            flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
-            out.append(bytes(flipped))
-    out += [v3.replace(engine, rng.randbytes(len(engine))) for _ in range(500)]
-    return out
-
-
 @needs_snmptrap
 async def test_engine_ids_are_learned_only_from_messages_that_prove_the_key_and_are_bounded_per_source(tmp_path):
     """500 v3 traps for our user under random engine IDs (wrong digests) teach the receiver nothing; six real
     ones under six engine IDs from one device all arrive, and the device holds at most 4 at a time."""
     ap = loopback()
     rng = random.Random(11)
-    v3 = _captured(tmp_path, *V3_ARGS, "-e", "0x" + ENGINE_ID)
+    v3 = v3_template(tmp_path)
     engine = bytes.fromhex(ENGINE_ID)
     async with Harness(tmp_path, [ap], rate_per_source=1000) as h:
         host, port = h.target.split(":")
@@ -373,18 +348,6 @@ async def test_engine_ids_are_learned_only_from_messages_that_prove_the_key_and_
         assert h.receiver.engine_ids == 4
 
 
-_FLOOD = """
-import pickle, socket, sys
-kinds = pickle.loads(open(sys.argv[1], "rb").read())
-host, port, ap, strangers = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
-socks = {}
-for src in [ap, *strangers]:
-    socks[src] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    socks[src].bind((src, 0))
-for i in range(10_000):
-    src = ap if i % 2 else strangers[i % len(strangers)]
-    socks[src].sendto(kinds[i % len(kinds)], (host, port))
-"""
 
 
 @needs_snmptrap
@@ -394,15 +357,14 @@ async def test_a_flood_of_hostile_datagrams_never_stalls_the_event_loop(tmp_path
     the excess, and a good trap afterwards still arrives."""
     ap = loopback()
     rng = random.Random(7)
-    kinds = _hostile(tmp_path, rng)
+    kinds = hostile_datagrams(tmp_path, rng, "city-trap-community")
     strangers = [loopback() for _ in range(20)]
     async with Harness(tmp_path, [ap]) as h:
         host, port = h.target.split(":")
 
-        (tmp_path / "kinds").write_bytes(pickle.dumps(kinds))
-        # Another process, as an attacker would be: its sending does not compete with this loop for the GIL.
-        sender = await asyncio.create_subprocess_exec(sys.executable, "-c", _FLOOD, str(tmp_path / "kinds"), host,
-                                                      port, ap, *strangers)
+        sources = [src for pair in zip([ap] * len(strangers), strangers, strict=True) for src in pair]
+        sender = await asyncio.create_subprocess_exec(*flood_command(tmp_path, kinds, host, int(port), 10_000,
+                                                                     sources))
         lag = 0.0
         waiting = asyncio.ensure_future(sender.wait())
         while not waiting.done():
@@ -447,10 +409,7 @@ def test_a_trap_flood_leaves_probe_rounds_on_time_and_no_false_down(tmp_path):
     (tmp_path / "priv.secret").write_text("trap-priv-pass\n")
     config.write_text(text, encoding="utf-8")
     aps = re.findall(r'address: "([0-9.]+):1161"', text)
-    kinds = _hostile(tmp_path, random.Random(5))
-    (tmp_path / "kinds").write_bytes(pickle.dumps(kinds))
-    flood = _FLOOD.replace("range(10_000)", "range(100_000)").replace(
-        "src = ap if i % 2 else strangers[i % len(strangers)]", "src = ([ap, *strangers])[i % (1 + len(strangers))]")
+    kinds = hostile_datagrams(tmp_path, random.Random(5), (tmp_path / "community.secret").read_text().strip())
 
     def rss(pid: int) -> int:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -473,8 +432,8 @@ def test_a_trap_flood_leaves_probe_rounds_on_time_and_no_false_down(tmp_path):
             # One flooding process at a time: the machine keeps a core for the monitor (several flooders on a
             # two-core machine starve every process, which says nothing about the receiver).
             for ap in aps[:3]:
-                subprocess.run([sys.executable, "-c", flood, str(tmp_path / "kinds"), "127.0.0.1", str(trap_port),
-                                ap, *strangers], check=True, timeout=120)
+                subprocess.run(flood_command(tmp_path, kinds, "127.0.0.1", trap_port, 100_000, [ap, *strangers]),
+                               check=True, timeout=120)
             wait_until("three more probe rounds", lambda: (sample(mon.metrics(), "wifimon_rounds_total",
                                                                   round="probe") or 0) >= rounds + 3, 30)
             m = mon.metrics()
