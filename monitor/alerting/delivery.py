@@ -9,7 +9,7 @@ is sent, so an alert's messages reach a channel in the order they were decided.
 
 A working lane sends everything due, ``concurrency`` at a time; a message that failed waits its own
 backoff. When a whole pass fails the lane is *failing*: it tries one message at a time (the one tried
-longest ago) after a backoff doubling from ``backoff`` to ``max_backoff`` (longer if the peer sent
+longest ago) after a backoff doubling from ``backoff`` to ``max_backoff`` (30 s; longer if the peer sent
 Retry-After), and the first success ends that: the whole queue is due at once. A dead channel holds back
 only its own lane.
 
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0  # re-read the outbox at least this often, even without a wake-up
 READ_WAIT_SECONDS = 1.0  # a lane waits this long for an outbox read before it goes on with what it has
 SEND_LIMIT_SECONDS = 120.0  # channels time out on their own; this only catches one that forgot to
+RETRY_AFTER_LIMIT_SECONDS = 3600.0  # a peer's Retry-After is honoured up to this, even past max_backoff
 GIVEN_UP_KEPT = 100  # batches of given-up messages remembered per channel (for the service_undelivered rule)
 
 
@@ -286,8 +287,8 @@ class Delivery:
         delay = min(self._cfg.max_backoff, self._cfg.backoff * 2 ** (lane.failures - 1))
         delay *= random.uniform(0.9, 1.1)  # channels recovering at once should not be hit in lock-step
         retry_after = max((r for _, r in results if r is not None), default=None)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self._cfg.max_backoff))
+        if retry_after is not None:  # the peer said how long: only its own lane waits
+            delay = max(delay, min(retry_after, RETRY_AFTER_LIMIT_SECONDS))
         if lane.failing_since is None:
             lane.failing_since = now
             log.warning("channel_failing channel=%s (%s) queued=%d retry_in=%.1fs error=%s", lane.name,
@@ -394,7 +395,7 @@ class Delivery:
         delay = min(self._cfg.max_backoff, self._cfg.backoff * 2 ** (attempts - 1))
         retry_after = exc.retry_after if isinstance(exc, ChannelError) else None
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self._cfg.max_backoff))
+            delay = max(delay, min(retry_after, RETRY_AFTER_LIMIT_SECONDS))
         lane.not_before[m.message_id] = now + delay
         lane.last_error = error
         self._on_result(lane.name, "failed")

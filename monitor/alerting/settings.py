@@ -172,7 +172,9 @@ class DeliverySettings(_Strict):
     goes at once."""
 
     backoff: float = Field(2.0, gt=0, description="first retry delay of a failing channel, doubled per attempt")
-    max_backoff: float = Field(300.0, gt=0)
+    max_backoff: float = Field(
+        30.0, gt=0, description="longest retry delay: a healed channel is noticed (and its queue sent) within "
+                                "it; a dead one costs one attempt per this many seconds")
     concurrency: int = Field(8, ge=1, le=100, description="messages in flight per channel")
     batch: int = Field(1000, ge=10, description="undelivered messages of one channel read from the outbox at once")
     give_up_after: float = Field(
