@@ -416,9 +416,14 @@ class PysnmpClient:
         if self._closed:
             return
         self._closed = True
-        for slot in self._slots:
-            if slot.open:
-                slot.engine.close_dispatcher()
+        slots = [slot for slot in self._slots if slot.open]
+        for slot in slots:  # stop reading first: a datagram read but not yet handed on needs its transport
+            transport = slot.engine.transport_dispatcher.get_transport(udp.DOMAIN_NAME).transport
+            if transport is not None:
+                transport.close()
+        await asyncio.sleep(0)  # those hand-overs run now, while pysnmp still knows the transport
+        for slot in slots:
+            slot.engine.close_dispatcher()
 
     # -- one exchange ---------------------------------------------------------------------------
 

@@ -16,10 +16,17 @@ Why it is built this way:
 * A v3 trap is sent by the *sender's* engine (the sender is authoritative), so the receiver needs the
   user's keys localised to each sender's engine ID. net-snmp's snmptrapd wants one ``createUser -e ID``
   line per sender. We hold the pass phrases, so the first time a configured user name arrives from a
-  device of the inventory we read the engine ID from the message header and localise the keys for it
-  (from master keys hashed once at start: well under a millisecond instead of ~15 ms). Learning an
-  engine ID grants nothing by itself: the message must still pass the digest check. Learned IDs are
-  bounded (least recently used are forgotten).
+  device of the inventory with an engine ID not seen yet, we localise the user's keys for it (from master
+  keys hashed once at start: microseconds) and check the message's digest ourselves, *before* telling
+  pysnmp anything: an engine ID is learned only from a message that proves the sender holds the key (for a
+  user without authentication, at most the per-source quota). Learned IDs are bounded per source
+  (``max_engine_ids_per_source``) and in total (``max_engine_ids``), least recently used forgotten first;
+  :attr:`TrapReceiver.engine_ids` says how many are held.
+* Nothing a datagram can do may stall the event loop: every datagram takes a token from a budget
+  (``budget`` per second); when it is spent the receiver stops reading the socket until the budget refills
+  (the kernel drops the excess, which costs us nothing), and each device address has a smaller budget of
+  its own (``rate_per_source``), so one noisy or spoofed source cannot use it all. Over budget is
+  ``rate_limited``; a datagram larger than any trap (``MAX_DATAGRAM``) is ``malformed`` without decoding.
 * Informs are acknowledged by pysnmp (v2c always; v3 because each user is also registered under our own
   engine ID, which an inform sender discovers).
 * ``community_or_user`` never carries a community string: for v1/v2c it is the *name* of the
@@ -29,6 +36,8 @@ Why it is built this way:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import socket
 import time
@@ -58,6 +67,17 @@ log = logging.getLogger(__name__)
 
 SNMP_TRAP_OID = "1.3.6.1.6.3.1.1.4.1.0"  # SNMPv2-MIB::snmpTrapOID.0: which notification this is
 
+# The digest each authentication protocol puts in msgAuthenticationParameters: (hashlib name, octets).
+_DIGESTS = {
+    engine_config.USM_AUTH_HMAC96_MD5: ("md5", 12),
+    engine_config.USM_AUTH_HMAC96_SHA: ("sha1", 12),
+    engine_config.USM_AUTH_HMAC128_SHA224: ("sha224", 16),
+    engine_config.USM_AUTH_HMAC192_SHA256: ("sha256", 24),
+    engine_config.USM_AUTH_HMAC256_SHA384: ("sha384", 32),
+    engine_config.USM_AUTH_HMAC384_SHA512: ("sha512", 48),
+}
+MAX_DATAGRAM = 16 * 1024  # bytes; a trap with its varbinds fits in far less
+
 _BAD_AUTH_COUNTERS = (
     ("__SNMPv2-MIB", "snmpInBadCommunityNames"),
     ("__SNMP-USER-BASED-SM-MIB", "usmStatsUnknownUserNames"),
@@ -79,6 +99,7 @@ class DropReason(StrEnum):
     """Why a datagram on the trap port did not become a TrapEvent (a metric label value each)."""
 
     UNKNOWN_SOURCE = "unknown_source"  # not from the address of an inventory device
+    RATE_LIMITED = "rate_limited"  # over the receiver's budget, or its source's
     BAD_AUTH = "bad_auth"  # wrong community; unknown v3 user, wrong key, outside the time window
     MALFORMED = "malformed"  # not SNMP, an unknown version, or a notification without snmpTrapOID.0
     NOT_NOTIFICATION = "not_notification"  # decoded and authentic, but a request rather than a notification
@@ -158,6 +179,18 @@ class _V3User:
         return cls(creds.user, auth, bytes(auth_master) if auth_master else None,
                    priv, bytes(priv_master) if priv_master else None)
 
+    def proves_key(self, message: bytes, engine_id: bytes, digest: bytes) -> bool:
+        """Does ``message`` carry this user's digest, keyed for ``engine_id`` (RFC 3414 6.3.2, RFC 7860)?"""
+        if self.auth_master is None:
+            return False
+        name, size = _DIGESTS[self.auth]
+        at = message.find(digest) if len(digest) == size else -1
+        if at < 0:
+            return False
+        key = hashlib.new(name, self.auth_master + engine_id + self.auth_master).digest()  # RFC 3414 A.2
+        zeroed = message[:at] + bytes(size) + message[at + size:]
+        return hmac.compare_digest(hmac.new(key, zeroed, name).digest()[:size], digest)
+
     def register(self, engine: SnmpEngine, engine_id: bytes | None = None) -> None:
         engine_config.add_v3_user(
             engine, self.user,
@@ -167,17 +200,39 @@ class _V3User:
         )
 
 
-def _v3_sender(message: bytes) -> tuple[bytes, str] | None:
-    """(authoritative engine ID, user name) from a v3 message header; None for anything else."""
+def _v3_sender(message: bytes) -> tuple[bytes, str, bytes] | None:
+    """(authoritative engine ID, user name, digest) from a v3 message header; None for anything else."""
     try:
         if verdec.decode_message_version(message) != 3:
             return None
         msg, _ = decoder.decode(message, asn1Spec=SNMPv3Message())
         params, _ = decoder.decode(msg.getComponentByPosition(2).asOctets(), asn1Spec=UsmSecurityParameters())
-        return params.getComponentByPosition(0).asOctets(), params.getComponentByPosition(3).asOctets().decode(
-            "utf-8", "replace")
+        return (params.getComponentByPosition(0).asOctets(),
+                params.getComponentByPosition(3).asOctets().decode("utf-8", "replace"),
+                params.getComponentByPosition(4).asOctets())
     except Exception:  # hostile input makes pyasn1 raise more than PyAsn1Error (e.g. TypeError)
         return None  # then pysnmp finds it malformed too, and it is counted as such
+
+
+class _Bucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    __slots__ = ("rate", "burst", "tokens", "at")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.at = rate, burst, burst, now
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def wait(self) -> float:
+        """Seconds until the next token."""
+        return max(0.0, (1 - self.tokens) / self.rate)
 
 
 def _host_port(address: Any) -> tuple[str, int]:
@@ -189,8 +244,10 @@ class TrapReceiver:
     device, ``on_drop`` for every other datagram. Both callbacks run on the event loop and must not block.
 
     ``sources``: the IP addresses of the inventory's devices. ``credentials``: name → credentials that may
-    send. ``catalog``: trap OID → what it means (:func:`trap_catalog`). ``max_engine_ids`` bounds the
-    v3 engine IDs learned from senders.
+    send. ``catalog``: trap OID → what it means (:func:`trap_catalog`). ``max_engine_ids`` (default: 2 per
+    source, at least 64) and ``max_engine_ids_per_source`` bound the v3 engine IDs learned from senders;
+    ``budget`` and ``rate_per_source`` (datagrams per second, bursts of 2 s worth, at least 20) bound the
+    work datagrams can cause.
     """
 
     def __init__(
@@ -203,7 +260,10 @@ class TrapReceiver:
         on_drop: Callable[[DroppedTrap], None] = lambda drop: None,
         *,
         clock: Callable[[], float] = time.time,
-        max_engine_ids: int = 4096,
+        max_engine_ids: int | None = None,
+        max_engine_ids_per_source: int = 4,
+        budget: float = 500.0,
+        rate_per_source: float = 5.0,
     ) -> None:
         self._listen = listen
         self._credentials = dict(credentials)
@@ -212,11 +272,18 @@ class TrapReceiver:
         self._on_trap = on_trap
         self._on_drop = on_drop
         self._clock = clock
-        self._max_engine_ids = max_engine_ids
+        self._max_engine_ids = max_engine_ids if max_engine_ids is not None else max(64, 2 * len(self._sources))
+        self._max_per_source = max_engine_ids_per_source
+        self._budget = _Bucket(budget, max(20.0, 2 * budget), time.monotonic())
+        self._rate_per_source = rate_per_source
+        self._per_source: dict[str, _Bucket] = {}
+        self._paused = False
+        self._transport: Any = None
         self._engine = SnmpEngine()
         self._v2c_names: dict[str, str] = {}  # pysnmp securityName → credentials name
         self._v3_users: dict[str, _V3User] = {}
-        self._learned: OrderedDict[tuple[bytes, str], None] = OrderedDict()
+        self._learned: OrderedDict[tuple[bytes, str], str] = OrderedDict()  # (engine ID, user) → source
+        self._learned_by_source: dict[str, OrderedDict[tuple[bytes, str], None]] = {}
         self._receiver: ntfrcv.NotificationReceiver | None = None
         self._delivered = 0
         self._current: tuple[str, int, float] | None = None
@@ -228,6 +295,11 @@ class TrapReceiver:
     @property
     def sources(self) -> frozenset[str]:
         return self._sources
+
+    @property
+    def engine_ids(self) -> int:
+        """v3 (engine ID, user) pairs learned from senders and held now."""
+        return len(self._learned)
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -249,6 +321,7 @@ class TrapReceiver:
         sock.setblocking(False)
         self.address = _host_port(sock.getsockname())
         transport = udp.UdpAsyncioTransport().open_server_mode(sock=sock)
+        self._transport = transport
         engine_config.add_transport(self._engine, udp.DOMAIN_NAME, transport)
         deadline = time.monotonic() + 5.0
         while transport.transport is None:  # pysnmp wraps the socket in a task of its own
@@ -309,14 +382,33 @@ class TrapReceiver:
     def _on_datagram(self, dispatcher: Any, domain: Any, address: Any, message: bytes) -> None:
         host, port = _host_port(address)
         now = self._clock()
+        tick = time.monotonic()
+        if not self._budget.take(tick):
+            self._pause(tick)
+            self._drop(DropReason.RATE_LIMITED, host, port, now, "the receiver's budget is spent: reading paused")
+            return
         if host not in self._sources:
             self._drop(DropReason.UNKNOWN_SOURCE, host, port, now, "not the address of a device in the inventory")
             return
+        bucket = self._per_source.get(host)
+        if bucket is None:
+            bucket = self._per_source[host] = _Bucket(self._rate_per_source, max(20.0, 2 * self._rate_per_source),
+                                                      tick)
+        if not bucket.take(tick):
+            self._drop(DropReason.RATE_LIMITED, host, port, now, "over this source's budget")
+            return
+        if len(message) > MAX_DATAGRAM:
+            self._drop(DropReason.MALFORMED, host, port, now, f"{len(message)} bytes: larger than any trap")
+            return
         if self._v3_users:
             try:
-                self._learn_engine_id(message, host)
+                proven = self._learn_engine_id(message, host)
             except (PySnmpError, PyAsn1Error) as exc:  # then pysnmp drops it as an unknown user: counted
-                log.warning("trap_engine_learn_failed source=%s error=%s: %s", host, type(exc).__name__, exc)
+                log.debug("trap_engine_learn_failed source=%s error=%s: %s", host, type(exc).__name__, exc)
+            else:
+                if not proven:  # a known user, a new engine ID, the wrong key: pysnmp never sees it
+                    self._drop(DropReason.BAD_AUTH, host, port, now, "usmStatsWrongDigests")
+                    return
         before = self._snapshot()
         delivered = self._delivered
         self._current = (host, port, now)
@@ -346,25 +438,60 @@ class TrapReceiver:
     def _snapshot(self) -> dict[str, int]:
         return {name: int(node.syntax) for name, node in self._counters.items()}
 
-    def _learn_engine_id(self, message: bytes, host: str) -> None:
+    def _pause(self, tick: float) -> None:
+        """Stop reading the socket until the budget has a token again."""
+        if self._paused or self._transport is None or self._transport.transport is None:
+            return
+        self._paused = True
+        self.stats["paused"] += 1
+        self._transport.transport.pause_reading()
+        asyncio.get_running_loop().call_later(self._budget.wait() + 0.01, self._resume)
+
+    def _resume(self) -> None:
+        self._paused = False
+        if self._transport is not None and self._transport.transport is not None:
+            self._transport.transport.resume_reading()
+
+    def _learn_engine_id(self, message: bytes, host: str) -> bool:
+        """Learn the sender's engine ID for a configured v3 user if the message proves the user's key; False
+        only for a message that fails that proof (True for anything else: pysnmp judges it)."""
         sender = _v3_sender(message)
         if sender is None:
-            return
-        engine_id, user_name = sender
+            return True
+        engine_id, user_name, digest = sender
         user = self._v3_users.get(user_name)
         # RFC 3411 engine IDs are 5..32 octets; anything else is a discovery probe or garbage.
         if user is None or not 5 <= len(engine_id) <= 32:
-            return
+            return True
         key = (engine_id, user_name)
         if key in self._learned:
             self._learned.move_to_end(key)
-            return
+            self._learned_by_source[self._learned[key]].move_to_end(key)
+            return True
+        if user.auth_master is not None and not user.proves_key(message, engine_id, digest):
+            return False
+        mine = self._learned_by_source.setdefault(host, OrderedDict())
+        if len(mine) >= self._max_per_source:
+            self._forget(next(iter(mine)))
+        while len(self._learned) >= self._max_engine_ids:
+            self._forget(next(iter(self._learned)))
         user.register(self._engine, engine_id)
-        self._learned[key] = None
-        log.info("trap_engine_learned source=%s user=%s engine_id=%s", host, user_name, engine_id.hex())
-        if len(self._learned) > self._max_engine_ids:
-            (old_id, old_user), _ = self._learned.popitem(last=False)
-            engine_config.delete_v3_user(self._engine, old_user, securityEngineId=old_id)
+        self._learned[key] = host
+        mine[key] = None
+        log.info("trap_engine_learned source=%s user=%s engine_id=%s held=%d", host, user_name, engine_id.hex(),
+                 len(self._learned))
+        return True
+
+    def _forget(self, key: tuple[bytes, str]) -> None:
+        source = self._learned.pop(key)
+        held = self._learned_by_source.get(source)
+        if held is not None:
+            held.pop(key, None)
+            if not held:
+                del self._learned_by_source[source]
+        engine_id, user_name = key
+        engine_config.delete_v3_user(self._engine, user_name, securityEngineId=engine_id)
+        log.info("trap_engine_forgotten source=%s user=%s engine_id=%s", source, user_name, engine_id.hex())
 
     def _on_notification(self, engine: SnmpEngine, state_reference: Any, context_engine_id: Any,
                          context_name: Any, varbinds: Any, cb_ctx: Any) -> None:

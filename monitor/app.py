@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as pkg_version
 
@@ -62,10 +64,10 @@ class StoreSink:
     run_id: int
 
     def transitions(self, transitions: list[Transition]) -> None:
-        self.writer.submit(self.store.record_transitions, transitions, self.run_id)
+        self.writer.submit_durable(self.store.record_transitions, transitions, self.run_id)
 
     def events(self, events: list[Event]) -> None:
-        self.writer.submit(self.store.record_events, events, self.run_id)
+        self.writer.submit_durable(self.store.record_events, events, self.run_id)
 
 
 def _rcvbuf_errors() -> int | None:
@@ -90,23 +92,25 @@ class Service:
         self.store = Store(self.cfg.store_url)
         self.metrics_url = ""
         self._rcvbuf_seen = _rcvbuf_errors()
-        self._store_failures_seen = 0
+        self._writer_seen: dict[str, int] = {}  # the writer's counters as last copied to the metrics
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
     async def run(self, stop: asyncio.Event) -> None:
         db = self.store.url.database
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
-        await asyncio.to_thread(self.store.migrate)
+        await self.store.call(self.store.migrate)
+        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,  # type: ignore[union-attr]
+                             journal=self.store.journal_path())
+        await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
         now = time.time()
-        run_id = await asyncio.to_thread(self.store.start_run, now)
-        last = await asyncio.to_thread(self.store.last_states)
-        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe)  # type: ignore[union-attr]
+        run_id = await self.store.call(self.store.start_run, now)
+        last = await self.store.call(self.store.last_states)
         client = PysnmpClient(max_in_flight=self.cfg.concurrency)
         await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
                             windows=lambda: self.maintenance.windows)
-        await asyncio.to_thread(alerting.restore)
+        await self.store.call(alerting.restore)
         report_job = build_report_job(self.loaded, self.store)  # None unless report.schedule is set
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
@@ -120,8 +124,11 @@ class Service:
         async def ready() -> tuple[bool, str]:
             if not poller.first_probe_round_done:
                 return False, "first probe round not done"
+            if writer.failing_since is not None:
+                return False, (f"store writes failing for {time.time() - writer.failing_since:.0f} s: "
+                               f"{writer.last_error}")
             try:
-                await asyncio.wait_for(asyncio.to_thread(self.store.check), 5.0)
+                await asyncio.wait_for(self.store.call(self.store.check), 5.0)
             except Exception as exc:  # whatever the driver raises, /readyz says it
                 return False, f"store unreachable: {exc}"
             return True, "ready"
@@ -141,32 +148,33 @@ class Service:
         self.metrics_url = f"{http.scheme}://{host}:{bound}/metrics"
 
         scheduler = AsyncIOScheduler()
+        jobs = _Jobs()
         scheduler.add_listener(self._on_missed, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         start = now
         common = dict(max_instances=1, coalesce=True, misfire_grace_time=None)
-        scheduler.add_job(poller.probe_round, "interval", seconds=self.cfg.probe_interval, id="probe",
-                          next_run_time=_dt(start + 0.5), **common)
-        scheduler.add_job(poller.metrics_round, "interval", seconds=self.cfg.metrics_interval, id="metrics",
-                          next_run_time=_dt(start + 3.0), **common)
-        scheduler.add_job(lambda: writer.submit(self.store.heartbeat, run_id, time.time()), "interval",
+        scheduler.add_job(jobs(poller.probe_round), "interval", seconds=self.cfg.probe_interval,
+                          id="probe", next_run_time=_dt(start + 0.5), **common)
+        scheduler.add_job(jobs(poller.metrics_round), "interval", seconds=self.cfg.metrics_interval,
+                          id="metrics", next_run_time=_dt(start + 3.0), **common)
+        scheduler.add_job(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time()), "interval",
                           seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
         scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
                           args=[writer], **common)
         scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
                           id="usage", **common)
-        scheduler.add_job(self._refresh_maintenance, "interval", args=[poller], id="maintenance",
+        scheduler.add_job(jobs(self._refresh_maintenance), "interval", args=[poller], id="maintenance",
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
-        scheduler.add_job(self._month_to_date, "interval", args=[poller], id="availability",
+        scheduler.add_job(jobs(self._month_to_date), "interval", args=[poller], id="availability",
                           seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
         if report_job is not None:
             when = report_job.schedule
-            scheduler.add_job(report_job.tick, CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute,
-                                                           timezone=self.cfg.timezone), id="report", **common)
+            cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
+            scheduler.add_job(jobs(report_job.tick), cron, id="report", **common)
             # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
             # failure. It only acts while last month's report is due and not done (files, mail receipt).
-            scheduler.add_job(report_job.tick, "interval", seconds=report_job.retry_seconds, id="report_retry",
-                              next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
+            scheduler.add_job(jobs(report_job.tick), "interval", seconds=report_job.retry_seconds,
+                              id="report_retry", next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
         scheduler.start()
         alerting.start(poller.snapshot)
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
@@ -177,13 +185,14 @@ class Service:
         finally:
             log.info("service_stopping run=%s", run_id)
             scheduler.shutdown(wait=False)
+            await jobs.stop()  # rounds end before the client, the traps and the poller close under them
             if traps is not None:
                 await traps.close()
             await poller.close()
             await client.close()
             await alerting.close()  # before the writer closes: the last alert states are queued to it
             self._flush_usage(writer, poller)
-            writer.submit(self.store.stop_run, run_id, time.time())
+            writer.submit_durable(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
             await http.close()
             log.info("service_stopped run=%s", run_id)
@@ -192,7 +201,7 @@ class Service:
         """Re-read the store's maintenance windows (in a thread, never on the loop) and apply them now."""
         now = time.time()
         try:
-            stored = await asyncio.to_thread(self.store.list_maintenance, now, now + MAINTENANCE_LOOKAHEAD_SECONDS)
+            stored = await self.store.call(self.store.list_maintenance, now, now + MAINTENANCE_LOOKAHEAD_SECONDS)
         except StoreError as exc:  # keep the windows read last time; the next refresh tries again
             log.warning("maintenance_refresh_failed windows_kept=%d error=%s", len(self.maintenance.windows), exc)
         else:
@@ -205,7 +214,7 @@ class Service:
     async def _month_to_date(self, poller: Poller) -> None:
         """The report's month-to-date figure per site, for /metrics; read in a thread, never on the loop."""
         try:
-            by_site = await asyncio.to_thread(month_to_date, self.store, self.loaded, time.time())
+            by_site = await self.store.call(month_to_date, self.store, self.loaded, time.time())
         except StoreError as exc:
             log.warning("availability_refresh_failed error=%s", exc)
             return
@@ -226,17 +235,53 @@ class Service:
     def _flush_usage(self, writer: StoreWriter, poller: Poller) -> None:
         rows = poller.usage.drain()
         if rows:  # a flush id makes a retried write of the same rows a no-op
-            writer.submit(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
+            writer.submit_durable(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
 
     def _housekeeping(self, writer: StoreWriter) -> None:
         self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
-        if writer.failures > self._store_failures_seen:
-            self.metrics.store_errors.inc(writer.failures - self._store_failures_seen)  # type: ignore[union-attr]
-            self._store_failures_seen = writer.failures
+        m = self.metrics
+        for name, counter in (("failures", m.store_errors), ("set_aside", m.store_set_aside),
+                              ("dropped", m.store_dropped)):
+            now, seen = getattr(writer, name), self._writer_seen.get(name, 0)
+            if now > seen:
+                counter.inc(now - seen)  # type: ignore[union-attr]
+                self._writer_seen[name] = now
         seen = _rcvbuf_errors()
         if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
             self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]
         self._rcvbuf_seen = seen
+
+
+class _Jobs:
+    """The scheduled coroutines in flight, so that a stop cancels and awaits them before closing what they use
+    (a probe round still running when the SNMP client closes would see every AP fail: false downs)."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def __call__(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+        """``fn`` as a job that ends quietly when cancelled: APScheduler would log a cancelled job as failed,
+        with a traceback, at every stop."""
+
+        @functools.wraps(fn)
+        async def job(*args: Any) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await fn(*args)
+            except asyncio.CancelledError:
+                log.debug("job_cancelled_at_stop job=%s", getattr(fn, "__qualname__", fn))
+            finally:
+                self._running.discard(task)
+
+        return job
+
+    async def stop(self) -> None:
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 def _dt(ts: float):

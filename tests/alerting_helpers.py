@@ -3,6 +3,7 @@ loopback that records every request (for webhook, Slack, Telegram and Alertmanag
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -127,7 +128,10 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the default 5 drops SYNs of concurrent deliveries: a 1 s stall each
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -154,3 +158,15 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(every)
+
+
+async def until(what: str, check: Callable[[], Any], timeout: float, every: float = 0.05) -> Any:
+    """``wait_for`` for async tests: polls ``check`` (in a thread: it may read a store) without blocking the loop."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await asyncio.to_thread(check)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(every)

@@ -19,7 +19,15 @@ from monitor.alerting.model import Alert, AlertState, Rule
 from monitor.cli.alerting import register
 from monitor.exposition.http import HttpServer
 from monitor.exposition.snapshot import EMPTY
-from monitor.store import Store, active_alerts, save_alerting
+from monitor.store import (
+    OutboxMessage,
+    Store,
+    active_alerts,
+    outbox_delivered,
+    outbox_failed,
+    outbox_give_up,
+    save_alerting,
+)
 
 TZ = ZoneInfo("Asia/Seoul")
 
@@ -153,3 +161,23 @@ async def test_http_ack_is_off_without_a_configured_token(configured):
 
 async def _ready() -> tuple[bool, str]:
     return True, "ready"
+
+
+def test_cli_alerts_undelivered_lists_pending_and_given_up_messages(configured, capsys):
+    cfg, store = configured
+    now = time.time()
+    save_alerting(store, [], [
+        OutboxMessage(message_id=mid, alert_key="site_down:market", channel=ch, kind="firing", payload={"id": mid},
+                      created_at=now - 60)
+        for mid, ch in (("m-pending", "hook"), ("m-gone", "sms"), ("m-done", "hook2"))])
+    outbox_failed(store, "m-pending", "channel hook (http://127.0.0.1:1/hook): HTTP 502", now + 30)
+    outbox_give_up(store, ["m-gone"], now, "channel removed from the config")
+    outbox_delivered(store, ["m-done"], now)
+    assert cli("alerts", "--undelivered", "--config", str(cfg)) == 0
+    out = capsys.readouterr().out.splitlines()
+    [pending] = [ln for ln in out if " hook " in ln]
+    [gone] = [ln for ln in out if " sms " in ln]
+    assert "pending" in pending and "HTTP 502" in pending and " 1 " in pending
+    assert "given up" in gone and "channel removed from the config" in gone
+    assert not [ln for ln in out if "hook2" in ln]  # delivered: not listed
+    assert out[-1] == "(2 undelivered notification(s): 1 pending, 1 given up)"

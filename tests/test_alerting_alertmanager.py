@@ -93,7 +93,7 @@ async def test_alertmanager_receives_pushed_alerts_and_resolves(alertmanager, tm
     settings = AlertingSettings.model_validate({
         "channels": {"am": {"type": "alertmanager", "url": am_url, "resend_interval": 30}},
         "delivery": {"backoff": 0.2, "max_backoff": 1}})
-    delivery = Delivery(store, build_channels(settings, tmp_path), settings.delivery)
+    delivery = Delivery(store, build_channels(settings, tmp_path), settings.delivery, writer=writer)
     market, park = make_site("market", 2), make_site("park", 1)
     current = [snapshot(site_view(market, SiteStatus.DOWN, time.time() - 20, reason=Reason.TIMEOUT),
                         site_view(park, SiteStatus.UP, time.time() - 900))]

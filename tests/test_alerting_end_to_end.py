@@ -182,3 +182,68 @@ alerting:
     finally:
         rx.close()
         store.close()
+
+
+def test_pages_do_not_wait_for_a_store_that_cannot_be_written_even_across_sigkill(tmp_path):
+    """Another process holds SQLite's write lock (writes fail as on a full disk; reads still work). The page
+    for a site going down is sent within the confirmation window all the same; /readyz says not ready; the
+    store-health alert fires. The service is SIGKILLed while the store still refuses writes. Once the lock is
+    gone the restarted service writes what its journal kept: the site stays down without a second page, the
+    store-health alert resolves once, the site's resolve comes once. Exactly one firing per key."""
+    import sqlite3
+
+    rx = Receiver()
+    config = small_city(tmp_path, probe=PROBE, recheck=RECHECK)
+    config.write_text(config.read_text() + f"""\
+alerting:
+  channels:
+    hook: {{type: webhook, url: "{rx.url}/hook", timeout: 2}}
+  thresholds: {{store_failing_after: 3}}
+""", encoding="utf-8")
+    config.write_text(config.read_text().replace("  snmp: {timeout: 0.5, retries: 0}\n",
+                                                 "  snmp: {timeout: 0.5, retries: 0}\n  spread: 0.5\n", 1))
+    lock = sqlite3.connect(tmp_path / "wifimon.db", isolation_level=None, timeout=10)
+    try:
+        with simulator(config, tmp_path) as control:
+            mon = Monitor(config, tmp_path).start()
+            try:
+                ready = mon.url.replace("/metrics", "/readyz")
+                wait_until("ready", lambda: httpx.get(ready, timeout=5).status_code == 200, 30)
+                lock.execute("BEGIN EXCLUSIVE")
+                send_fault("market=down", control=control)
+                faulted = time.monotonic()
+                wait_until("the site-down page", lambda: kinds(rx)[("firing", "site_down:market")],
+                           CONFIRMATION_WINDOW + SLACK)
+                assert time.monotonic() - faulted < CONFIRMATION_WINDOW + SLACK
+                not_ready = wait_until("/readyz not ready", lambda: (r := httpx.get(ready, timeout=10)).status_code
+                                       == 503 and r.text, 30)
+                assert "store writes failing" in not_ready
+                wait_until("the store-health page", lambda: kinds(rx)[("firing", "service_store:store")], 30)
+                mon.stop(kill=True)
+                assert mon.proc is not None and mon.proc.returncode == -9
+                lock.execute("COMMIT")
+                mon.start()
+                wait_until("the store-health resolve", lambda: kinds(rx)[("resolved", "service_store:store")], 30)
+                # The restarted service knows market is down (from the journal) and judges it for a few
+                # rounds: it must not page again.
+                wait_until("market down after the restart", lambda: sample(mon.metrics(), "wifi_site_up",
+                                                                         site="market") == 0.0, 30)
+                rounds = sample(mon.metrics(), "wifimon_rounds_total", round="probe") or 0.0
+                wait_until("two more probe rounds", lambda: (sample(mon.metrics(), "wifimon_rounds_total",
+                                                                    round="probe") or 0.0) >= rounds + 2, 30)
+                assert kinds(rx)[("firing", "site_down:market")] == 1
+                send_fault("market=up", control=control)
+                wait_until("the resolve", lambda: kinds(rx)[("resolved", "site_down:market")], 30)
+                mon.stop()
+                assert mon.proc.returncode == 0
+            finally:
+                mon.stop()
+    finally:
+        lock.close()
+        rx.close()
+    assert kinds(rx, "site_down:market") == Counter({("firing", "site_down:market"): 1,
+                                                     ("resolved", "site_down:market"): 1})
+    assert kinds(rx, "service_store:store") == Counter({("firing", "service_store:store"): 1,
+                                                        ("resolved", "service_store:store"): 1})
+    log = (tmp_path / "wifimon-2.log").read_text()
+    assert "store_journal_replayed" in log and "Traceback" not in log

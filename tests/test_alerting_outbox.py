@@ -59,7 +59,7 @@ def test_migration_0002_creates_the_outbox_and_alerts_tables_matching_the_models
     s = Store(store_url)
     try:
         s.migrate()
-        assert s.revision() == "0003"  # the head; 0003 changed only the maintenance table
+        assert s.revision() == "0004"  # the head
         with s.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []
@@ -144,9 +144,10 @@ async def test_outbox_delivery_through_a_channel_returning_500_then_200_arrives_
     rx = Receiver(respond=lambda r: (500, b"down for maintenance") if time.time() < failing_until else (200, b"{}"))
     settings = AlertingSettings.model_validate({
         "channels": {"hook": {"type": "webhook", "url": f"{rx.url}/hook", "timeout": 2}},
-        "delivery": {"backoff": 0.2, "max_backoff": 1.0, "concurrency": 4}})
+        # The alerts are decided at T0, long ago by the wall clock: far from the give-up age all the same.
+        "delivery": {"backoff": 0.2, "max_backoff": 1.0, "concurrency": 4, "give_up_after": 1e10}})
     results: Counter[tuple[str, str]] = Counter()
-    delivery = Delivery(st, build_channels(settings, tmp_path), settings.delivery,
+    delivery = Delivery(st, build_channels(settings, tmp_path), settings.delivery, writer=writer,
                         on_result=lambda c, r: results.update([(c, r)]))
     sites = [make_site(f"s{i}", 2) for i in range(8)]
     current = [snapshot(*(site_view(s, SiteStatus.DOWN, T0 - 20, reason=Reason.TIMEOUT) for s in sites))]
@@ -183,15 +184,18 @@ async def test_outbox_delivery_through_a_channel_returning_500_then_200_arrives_
 
 
 async def test_store_failure_alert_is_sent_directly_when_the_outbox_cannot_be_written(tmp_path: Path) -> None:
-    """The outbox lives in the store; when the store fails, its own alert cannot wait for it."""
+    """The outbox lives in the store; when the store fails, its own alert cannot wait for it. (Every message is
+    handed to delivery as it is decided now, so the delivery loop runs here: it sends from memory.)"""
     broken = Store(f"sqlite:///{tmp_path}/no-such-dir/w.db", timeout=0.5)  # every write fails: StoreError
     writer = StoreWriter(broken, backoff=0.05, max_backoff=0.1)
     rx = Receiver()
     settings = AlertingSettings.model_validate({
         "channels": {"hook": {"type": "webhook", "url": f"{rx.url}/hook", "timeout": 2}},
         "thresholds": {"store_failing_after": 0}})
-    delivery = Delivery(broken, build_channels(settings, tmp_path), settings.delivery)
+    delivery = Delivery(broken, build_channels(settings, tmp_path), settings.delivery, writer=writer)
     alerter = Alerter(settings, broken, writer, delivery, lambda: snapshot(), ZoneInfo("Asia/Seoul"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(delivery.run(stop))
     try:
         assert alerter.evaluate().notifications == []
         writer.submit(broken.heartbeat, 1, time.time())  # a write that keeps failing, as the service's would
@@ -208,6 +212,8 @@ async def test_store_failure_alert_is_sent_directly_when_the_outbox_cannot_be_wr
         assert req.json()["alert"]["severity"] == "critical" and "저장소" in req.json()["title"]
         assert "no-such-dir" in req.json()["text"]  # which store
     finally:
+        stop.set()
+        await task
         writer.close(1)
         await delivery.aclose()
         rx.close()

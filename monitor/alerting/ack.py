@@ -7,7 +7,6 @@ reaches the engine the same way whoever gave it.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -98,7 +97,7 @@ def ack_endpoint(store: Store, token: str | None, tz: ZoneInfo, on_ack: Callable
         except (ValueError, KeyError, TypeError) as exc:
             return reply(400, {"error": f"bad request: {exc}"})
         try:
-            acked = await asyncio.to_thread(acknowledge_alerts, store, target, by, comment, now, until_ts)
+            acked = await store.call(acknowledge_alerts, store, target, by, comment, now, until_ts)
         except StoreError as exc:
             return reply(503, {"error": str(exc)})
         except ValueError as exc:

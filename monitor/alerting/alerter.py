@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from monitor.alerting import engine, payload, rules
 from monitor.alerting.delivery import Delivery
-from monitor.alerting.model import Ack, Alert, AlertState, Notification, Rule
+from monitor.alerting.model import Ack, Alert, AlertState, Notification
 from monitor.alerting.settings import AlertingSettings
 from monitor.domain.vocabulary import Event, EventKind, Transition
 from monitor.polling.poller import Sink
@@ -42,7 +42,6 @@ from monitor.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
-STORE_QUIET_SECONDS = 30.0  # no new write failure for this long: the store works again
 OUTBOX_KEEP_SECONDS = 30 * 86400  # delivered messages are kept this long, for inspection
 
 
@@ -130,12 +129,8 @@ class Alerter:
         self._last_week_hour = -1.0
         self._pruned_at = 0.0
         self._overruns = {r: _Counter(deque()) for r in ("probe", "metrics")}
-        self._writer_failures = writer.failures
-        self._store_failing_since: float | None = None
-        self._store_failure_at = 0.0
         self._poke: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._direct: set[asyncio.Task[None]] = set()
         self.evaluations = 0
 
     # -- inputs ------------------------------------------------------------------------------------
@@ -184,21 +179,12 @@ class Alerter:
                 value = self._registry.get_sample_value("wifimon_round_overruns_total", {"round": name})
                 if value is not None:
                     overruns[name] = counter.add(now, value, th.overrun_window)
-        failures = self._writer.failures
-        if failures > self._writer_failures:
-            self._store_failure_at = now
-            if self._store_failing_since is None:
-                self._store_failing_since = now
-        elif self._store_failing_since is not None and now - self._store_failure_at > STORE_QUIET_SECONDS:
-            self._store_failing_since = None
-        self._writer_failures = failures
-        failing_since = self._store_failing_since
-        if self._delivery.store_failing_since is not None:
-            failing_since = min(failing_since or now, self._delivery.store_failing_since)
+        # Failing from the first failed attempt of a write until that write succeeds: one alert per outage.
+        failing = [t for t in (self._writer.failing_since, self._delivery.store_failing_since) if t is not None]
         return rules.ServiceHealth(
-            overruns=overruns, store_failing_since=failing_since,
-            store_error=f"{self._store.display_url}: {failures} failed write attempts" if failing_since else "",
-            channels_failing=self._delivery.channel_health(),
+            overruns=overruns, store_failing_since=min(failing, default=None),
+            store_error=f"{self._store.display_url}: {self._writer.last_error or 'outbox reads fail'}" if failing else "",
+            channels_failing=self._delivery.channel_health(), given_up=self._delivery.given_up(),
         )
 
     # -- one evaluation ----------------------------------------------------------------------------
@@ -238,23 +224,20 @@ class Alerter:
                      n.alert.severity, ",".join(n.channels))
         for r in result.resolved:
             log.info("alert_resolved alert=%s silent=%s", r.state.key, r.silent)
-        future: Future[Any] = self._writer.submit(save_alerting, self._store, records, messages, result.voided_acks)
-        future.add_done_callback(lambda f: self._delivery.wake())
-        store_alerts = [m for m in messages if m.alert_key.startswith(f"{Rule.SERVICE_STORE}:")]
-        if store_alerts:
-            # The outbox lives in the failing store: try these at once, without waiting for it.
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # evaluated outside a loop (a test): nothing to send with
-                return
-            task = loop.create_task(self._delivery.send_direct(store_alerts))
-            self._direct.add(task)
-            task.add_done_callback(self._direct.discard)
+        # Queued for the store and handed to delivery at once: a page never waits for the database.
+        future: Future[Any] = self._writer.submit_durable(save_alerting, self._store, records, messages,
+                                                            result.voided_acks)
+        if messages:
+            self._delivery.enqueue(messages, future)
 
     def messages(self, n: Notification) -> list[OutboxMessage]:
-        """The outbox rows of one notification: one per channel, each with its own idempotency key."""
+        """The outbox rows of one notification: one per configured channel, each with its own idempotency
+        key (an alert restored from an earlier run may name a channel removed from the config since)."""
         out = []
         for channel in n.channels:
+            if channel not in self._delivery.channels:
+                log.info("notification_channel_removed alert=%s kind=%s channel=%s", n.alert.key, n.kind, channel)
+                continue
             mid = payload.new_message_id()
             out.append(OutboxMessage(message_id=mid, alert_key=n.alert.key, channel=channel, kind=n.kind,
                                      payload=payload.build(n, mid, self.settings.language, self._tz),
@@ -289,14 +272,12 @@ class Alerter:
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.evaluate_interval)
                 except TimeoutError:
                     pass
-        for task in list(self._direct):
-            task.cancel()
 
     async def _read_loop(self, stop: asyncio.Event) -> None:
         assert self._poke is not None
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self._read_store, self._clock())
+                await self._store.call(self._read_store, self._clock())
             except StoreError as exc:
                 log.warning("alert_store_read_failed error=%s", exc)
             except Exception:

@@ -21,6 +21,7 @@ class Rule(StrEnum):
     SERVICE_OVERRUN = "service_overrun"
     SERVICE_STORE = "service_store"
     SERVICE_CHANNEL = "service_channel"
+    SERVICE_UNDELIVERED = "service_undelivered"
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}

@@ -15,7 +15,8 @@ The rules, with their thresholds in :class:`monitor.alerting.settings.Thresholds
   AP per window; the engine also caps them fleet-wide.
 - ``ap_silent`` (warning): up and answering, zero clients for ``silent_after`` while the site's other
   APs have clients, or this AP had clients in the same hour a week ago: a dead radio or DHCP looks so.
-- ``service_overrun`` / ``service_store`` / ``service_channel``: the monitor's own health.
+- ``service_overrun`` / ``service_store`` / ``service_channel``: the monitor's own health;
+  ``service_undelivered`` (warning, one-shot, on the other channels): delivery gave messages to a channel up.
 
 Nothing is raised for a site or AP inside a maintenance window. AP alerts name their site's down alert
 as a parent, so while the site is down they are recorded but not sent.
@@ -41,12 +42,14 @@ class ServiceHealth:
     ``overruns``: round name → (overruns within the window, when the first of them happened).
     ``store_failing_since``: when store writes started failing (None: they work).
     ``channels_failing``: channel → (since when its deliveries fail, the last error).
+    ``given_up``: channel → the batches of messages delivery gave up, each (when, how many, why).
     """
 
     overruns: Mapping[str, tuple[int, float]] = field(default_factory=dict)
     store_failing_since: float | None = None
     store_error: str = ""
     channels_failing: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    given_up: Mapping[str, Sequence[tuple[float, int, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,3 +187,10 @@ def _health_alerts(h: ServiceHealth, th: Thresholds, now: float) -> Iterable[Ale
         if now - since >= th.channel_failing_after:
             yield Alert(key=alert_key(Rule.SERVICE_CHANNEL, channel), rule=Rule.SERVICE_CHANNEL,
                         severity="warning", since=since, detail=f"{channel}|{error}", avoid=(channel,))
+    for channel, batches in sorted(h.given_up.items()):
+        recent = [b for b in batches if now - b[0] < th.undelivered_window]
+        if recent:
+            count, why = sum(n for _, n, _ in recent), recent[-1][2]
+            yield Alert(key=alert_key(Rule.SERVICE_UNDELIVERED, channel), rule=Rule.SERVICE_UNDELIVERED,
+                        severity="warning", since=recent[0][0], detail=f"{channel}|{count}|{why}", avoid=(channel,),
+                        one_shot=True)

@@ -42,10 +42,10 @@ class Alerting:
         self._token = read_secret(settings.api_token, base, "alerting.api_token") if settings.api_token else None
         channels = build_channels(settings, base)
         for name in channels:  # present from the start, so rate() and alert rules see zeros
-            for result in ("delivered", "failed"):
+            for result in Delivery.RESULTS:
                 metrics.notifications.labels(name, result)  # type: ignore[union-attr]
         self.delivery = Delivery(
-            store, channels, settings.delivery,
+            store, channels, settings.delivery, writer=writer,
             on_result=lambda c, r: metrics.notifications.labels(c, r).inc(),  # type: ignore[union-attr]
             on_depth=metrics.outbox_depth.set,  # type: ignore[union-attr]
         )

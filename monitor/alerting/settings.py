@@ -34,7 +34,7 @@ from monitor.config.types import Ident, Secret
 Severity = Literal["critical", "warning", "info"]
 RuleName = Literal[
     "site_down", "site_degraded", "ap_rebooted", "ap_flapping", "ap_silent", "ferry_backhaul_lost",
-    "service_overrun", "service_store", "service_channel",
+    "service_overrun", "service_store", "service_channel", "service_undelivered",
 ]
 
 
@@ -162,13 +162,24 @@ class Thresholds(_Strict):
     channel_failing_after: float = Field(120, ge=0, description="seconds a channel keeps failing before alerting")
     event_burst: int = Field(20, ge=1, description="most reboot/flapping alerts sent per event_burst_window")
     event_burst_window: float = Field(600, gt=0)
+    undelivered_window: float = Field(
+        3600, gt=0, description="one 'notifications given up' alert per channel per this many seconds")
 
 
 class DeliverySettings(_Strict):
-    backoff: float = Field(2.0, gt=0, description="first retry delay, doubled per attempt")
-    max_backoff: float = Field(300.0, gt=0)
-    concurrency: int = Field(8, ge=1, le=100, description="messages in flight")
-    batch: int = Field(1000, ge=10, description="undelivered messages read from the outbox at once")
+    """How the outbox is sent. Each channel has its own queue; a failing channel is retried alone (one
+    message at a time, ``backoff`` doubling to ``max_backoff``) and, once it answers again, its whole queue
+    goes at once."""
+
+    backoff: float = Field(2.0, gt=0, description="first retry delay of a failing channel, doubled per attempt")
+    max_backoff: float = Field(
+        30.0, gt=0, description="longest retry delay: a healed channel is noticed (and its queue sent) within "
+                                "it; a dead one costs one attempt per this many seconds")
+    concurrency: int = Field(8, ge=1, le=100, description="messages in flight per channel")
+    batch: int = Field(1000, ge=10, description="undelivered messages of one channel read from the outbox at once")
+    give_up_after: float = Field(
+        21600, gt=0, description="seconds a message may stay undelivered before it is given up (listed by "
+                                 "'wifimon alerts --undelivered', counted, and announced on the other channels)")
 
     @model_validator(mode="after")
     def _order(self) -> DeliverySettings:

@@ -25,6 +25,7 @@ examples:
   wifimon ack gs-0001 --until 18:00 --by kim
   wifimon alerts                            active alerts, with their keys
   wifimon alerts --since 1d                 and those resolved in the last day
+  wifimon alerts --undelivered              notifications not delivered: pending, or given up and why
 
 An ack stops repeats and escalation until it expires (--until), the alert clears, or it gets worse."""
 
@@ -46,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--since", metavar="SPAN", type=duration_arg, default=None,
                    help="also those resolved within: 1h, 1.5h, 1d, …")
+    p.add_argument("--undelivered", action="store_true",
+                   help="list the notifications not delivered instead: still pending, or given up (and why)")
     _config_option(p)
     p.set_defaults(func=cmd_alerts)
 
@@ -119,6 +122,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if config is None:
         return 1
     tz = ZoneInfo(config.service.timezone)
+    if args.undelivered:
+        return _undelivered(config, tz)
     since = time.time() - args.since if args.since else None
     try:
         store = _store(config)
@@ -135,4 +140,26 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<23} "
               f"{_when(a.resolved_at, tz):<23} {ack}")
     print(f"({len(rows)} alert(s))")
+    return 0
+
+
+def _undelivered(config: Config, tz: ZoneInfo) -> int:
+    from monitor.store import StoreError, undelivered_messages
+
+    try:
+        store = _store(config)
+        try:
+            rows = undelivered_messages(store)
+        finally:
+            store.close()
+    except StoreError as exc:
+        print(f"wifimon alerts: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'ALERT':<36} {'KIND':<12} {'CHANNEL':<12} {'DECIDED':<15} {'STATE':<22} {'TRIES':>5} LAST ERROR")
+    for m in rows:
+        state = f"given up {_when(m.given_up_at, tz)}" if m.given_up_at is not None else "pending"
+        print(f"{m.alert_key:<36} {m.kind:<12} {m.channel:<12} {_when(m.created_at, tz):<15} {state:<22} "
+              f"{m.attempts:>5} {m.last_error or '-'}")
+    given_up = sum(1 for m in rows if m.given_up_at is not None)
+    print(f"({len(rows)} undelivered notification(s): {len(rows) - given_up} pending, {given_up} given up)")
     return 0

@@ -213,7 +213,8 @@ class AlertRecord:
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """A message to one channel. ``message_id`` is its idempotency key; ``id`` orders it (set by the store)."""
+    """A message to one channel. ``message_id`` is its idempotency key; ``id`` orders it (set by the store).
+    ``given_up_at``: when delivery gave it up (``last_error`` says why); it is then no longer pending."""
 
     message_id: str
     alert_key: str
@@ -226,3 +227,4 @@ class OutboxMessage:
     delivered_at: float | None = None
     last_error: str | None = None
     id: int | None = None
+    given_up_at: float | None = None

@@ -3,7 +3,10 @@
 Served by aiohttp: TLS (with client certificates) and basic auth from an exporter-toolkit web config
 (:mod:`monitor.exposition.web_config`), gzip and OpenMetrics negotiation on /metrics as prometheus_client
 does, and limits (see ``LIMITS``). The routes are one function of (method, path, headers, body), so the
-server underneath is a detail; rendering /metrics runs in a worker thread so a scrape never stalls polling.
+server underneath is a detail. /metrics is rendered on a thread of its own (not the pool that database
+reads share, so a hung database cannot stall a scrape), one rendering per format at a time: scrapes that
+arrive while one runs get its result. A client has a deadline to send its request body and another to
+take the response, so one that does not read is cut off and slow clients cannot pile up.
 /healthz is always open (the container's HEALTHCHECK); ``POST /api/ack`` carries its own bearer token;
 everything else needs a user of the web config when it names any.
 """
@@ -13,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import gzip
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -38,8 +43,8 @@ class Limits:
     max_header_line: int = 8190  # bytes of the request line or one header (400 beyond)
     max_headers: int = 100  # header fields per request
     idle_timeout: float = 15.0  # seconds a kept-alive connection may sit idle before it is closed
-    request_timeout: float = 30.0  # seconds to answer one request, writing included (a reader that stalls is cut)
-    concurrent_requests: int = 64  # requests in progress at once (503 beyond)
+    io_timeout: float = 10.0  # seconds a client has to send its body, and again to take the answer (then it is cut)
+    concurrent_requests: int = 256  # requests in progress at once (503 beyond)
 
 
 LIMITS = Limits()
@@ -51,6 +56,7 @@ class Response:
     status: int
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
+    content_encoding: str | None = None  # "gzip" when the body is already compressed
 
 
 # A POST route: (lower-cased headers, body) → response. Each handler does its own authentication.
@@ -92,6 +98,8 @@ class HttpServer:
         self._open_paths = OPEN_PATHS | ({"/public"} if public else set())
         self._in_flight = 0
         self._runner: web.AppRunner | None = None
+        self._render_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-render")
+        self._rendering: dict[str, asyncio.Future[bytes]] = {}  # content type → the rendering under way
 
     @property
     def scheme(self) -> str:
@@ -118,25 +126,29 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._render_thread.shutdown(wait=False, cancel_futures=True)
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         if self._in_flight >= self._limits.concurrent_requests:
             return self._plain(Response(503, b"busy: too many requests in progress\n"))
         self._in_flight += 1
         try:
-            async with asyncio.timeout(self._limits.request_timeout):
-                denied = await self._authorise(request)
-                if denied is not None:
-                    return denied
+            denied = await self._authorise(request)
+            if denied is not None:
+                return denied
+            async with asyncio.timeout(self._limits.io_timeout):  # the client's part: send its body…
                 body = await request.read() if request.method == "POST" else b""
-                headers = {k.lower(): v for k, v in request.headers.items()}
-                resp = await self._route(request.method, request.path, headers, body)
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            resp = await self._route(request.method, request.path, headers, body)
+            async with asyncio.timeout(self._limits.io_timeout):  # …and take the answer
                 return await self._send(request, resp)
         except web.HTTPException as exc:  # aiohttp's own refusals (413 body too large, …)
             return self._plain(Response(exc.status, f"{exc.reason.lower()}\n".encode()))
-        except TimeoutError:
-            log.debug("http_request_timed_out path=%s peer=%s", request.path, request.remote)
-            raise
+        except (TimeoutError, ConnectionError) as exc:  # a client too slow to take its answer, or gone
+            log.debug("http_client_cut path=%s peer=%s why=%s", request.path, request.remote, type(exc).__name__)
+            if request.transport is not None:
+                request.transport.abort()  # drop what is buffered for it: a close would still flush it all
+            raise asyncio.CancelledError from None  # aiohttp ends the request without an error line
         except Exception:
             log.exception("http_handler_failed path=%s", request.path)
             return self._plain(Response(503, b"internal error\n"))
@@ -168,17 +180,32 @@ class HttpServer:
         return out
 
     async def _send(self, request: web.Request, resp: Response) -> web.StreamResponse:
-        """Write the response here, inside the request's timeout, so a client that stops reading is cut."""
+        """Write the response here, under the I/O deadline, so a client that stops reading is cut."""
         out = web.StreamResponse(status=resp.status, headers=self._web.headers)
         out.headers["Content-Type"] = resp.content_type
-        if "gzip" in request.headers.get("Accept-Encoding", "") and len(resp.body) > 1024:
-            out.enable_compression(web.ContentCoding.gzip)
-        else:
-            out.content_length = len(resp.body)
+        if resp.content_encoding:
+            out.headers["Content-Encoding"] = resp.content_encoding
+        out.content_length = len(resp.body)
         await out.prepare(request)
         await out.write(resp.body)
         await out.write_eof()
         return out
+
+    async def _metrics(self, encoder: Callable[[CollectorRegistry], bytes], content_type: str, gzipped: bool) -> bytes:
+        """The exposition text (gzipped when asked), made on the metrics thread — compression too, so no other
+        pool is involved; concurrent scrapes of one format share one rendering."""
+        key = f"{content_type};gzip={gzipped}"
+        rendering = self._rendering.get(key)
+        if rendering is None:
+            def render() -> bytes:
+                text = encoder(self._registry)
+                return gzip.compress(text, compresslevel=6) if gzipped else text
+
+            loop = asyncio.get_running_loop()
+            rendering = asyncio.ensure_future(loop.run_in_executor(self._render_thread, render))
+            self._rendering[key] = rendering
+            rendering.add_done_callback(lambda _: self._rendering.pop(key, None))
+        return await asyncio.shield(rendering)
 
     async def _route(self, method: str, path: str, headers: dict[str, str] | None = None,
                      body: bytes = b"") -> Response:
@@ -189,8 +216,9 @@ class HttpServer:
             return Response(405, b"only GET\n")
         if path == "/metrics":
             encoder, content_type = choose_encoder((headers or {}).get("accept", ""))
-            body = await asyncio.to_thread(encoder, self._registry)
-            return Response(200, body, content_type)
+            gzipped = "gzip" in (headers or {}).get("accept-encoding", "")
+            body = await self._metrics(encoder, content_type, gzipped)
+            return Response(200, body, content_type, "gzip" if gzipped else None)
         if path == "/healthz":
             return Response(200, b"ok\n")
         if path == "/public" and self._public is not None:

@@ -133,10 +133,13 @@ class ServiceMetrics:
         self.store_write = make("wifimon_store_write_seconds")
         self.store_errors = make("wifimon_store_errors")
         self.store_queue = make("wifimon_store_queue_depth")
+        self.store_set_aside = make("wifimon_store_jobs_set_aside")
+        self.store_dropped = make("wifimon_store_jobs_dropped")
         self.aps_configured = make("wifimon_aps_configured")
         self.notifications = make("wifimon_notifications")
         self.outbox_depth = make("wifimon_outbox_depth")
         self.traps_received = make("wifimon_traps_received")
+        self.trap_engine_ids = make("wifimon_trap_engine_ids")
         build = make("wifimon_build_info")
         build.labels(version).set(1)  # type: ignore[union-attr]
         for r in ("probe", "metrics"):  # present from the start, so rate() and alerts see zeros

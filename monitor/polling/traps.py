@@ -1,9 +1,13 @@
 """Traps in the running service: who sent it (an AP or a site's uplink), an immediate re-probe of that
-device, a count by result and one log line.
+device, a count by result and a log line.
 
 A trap is a hint, not evidence: it never marks a device down by itself. It makes the poller probe the
 device at once instead of at its next turn, so the usual confirmation (consecutive failed probes with
 fast re-checks) starts within a second of the trap rather than up to a probe interval later.
+
+A storm or a flood must not flood the log: a received trap is logged at most once per source, and a drop
+at most once per reason, every ``LOG_EVERY`` seconds; the next line says how many were held back. The
+counters (``wifimon_traps_received_total{result}``) count every one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,7 +35,30 @@ UNRECOGNISED = "unrecognised"  # authentic, from a known device, but an OID no p
 RESULTS = (ACCEPTED, UNRECOGNISED, *(r.value for r in DropReason))
 RESOLVE_TIMEOUT = 5.0  # seconds per device host name (addresses are usually IPs: no lookup)
 RESOLVE_CONCURRENCY = 20
-_WARNED_LIMIT = 1000  # (reason, source) pairs warned about once, then at debug
+LOG_EVERY = 10.0  # seconds between two log lines of one kind (per source for traps, per reason for drops)
+_THROTTLE_KEYS = 1000  # kinds remembered; the least recently logged are forgotten
+
+
+class _Throttle:
+    """At most one log line per key every ``every`` seconds."""
+
+    def __init__(self, every: float, clock: Callable[[], float] = time.monotonic):
+        self._every = every
+        self._clock = clock
+        self._last: OrderedDict[str, tuple[float, int]] = OrderedDict()  # key → (last line at, held back since)
+
+    def allow(self, key: str) -> int | None:
+        """None: hold this line back; else how many lines of ``key`` were held back since the last one."""
+        now = self._clock()
+        at, held = self._last.get(key, (-self._every, 0))
+        if now - at < self._every:
+            self._last[key] = (at, held + 1)
+            return None
+        self._last[key] = (now, 0)
+        self._last.move_to_end(key)
+        if len(self._last) > _THROTTLE_KEYS:
+            self._last.popitem(last=False)
+        return held
 
 
 class TrapHandler:
@@ -41,7 +70,7 @@ class TrapHandler:
         self._probe_now = probe_now
         self._count = count
         self._probes: dict[str, asyncio.Task[None]] = {}
-        self._warned: set[tuple[str, str]] = set()
+        self._throttle = _Throttle(LOG_EVERY)
 
     def on_trap(self, event: TrapEvent) -> None:
         devices = self._devices.get(event.source_host, ())
@@ -51,9 +80,11 @@ class TrapHandler:
                       event.source_host, event.source_port)
             return
         self._count(ACCEPTED)
-        log.info("trap_received device=%s trap=%s means=%s oid=%s source=%s:%d by=%s", ",".join(devices),
-                 event.name, event.means, event.trap_oid, event.source_host, event.source_port,
-                 event.community_or_user)
+        held = self._throttle.allow(f"trap {event.source_host}")
+        if held is not None:
+            log.info("trap_received device=%s trap=%s means=%s oid=%s source=%s:%d by=%s held_back=%d",
+                     ",".join(devices), event.name, event.means, event.trap_oid, event.source_host,
+                     event.source_port, event.community_or_user, held)
         for device in devices:
             if device in self._probes:  # a trap storm makes one re-probe at a time, not one per trap
                 continue
@@ -70,14 +101,12 @@ class TrapHandler:
 
     def on_drop(self, drop: DroppedTrap) -> None:
         self._count(drop.reason.value)
-        key = (drop.reason.value, drop.source_host)
-        first = key not in self._warned and len(self._warned) < _WARNED_LIMIT
-        if first:
-            self._warned.add(key)
-        # The first drop of each kind from each source is worth a warning (a misconfigured device or
-        # receiver); repeats are noise at debug: the counter is the signal.
-        log.log(logging.WARNING if first else logging.DEBUG, "trap_dropped reason=%s source=%s:%d detail=%s",
-                drop.reason.value, drop.source_host, drop.source_port, drop.detail)
+        # A drop is worth a warning (a misconfigured device or receiver, or an attack); its repeats are not:
+        # the counter is the signal.
+        held = self._throttle.allow(f"drop {drop.reason.value}")
+        if held is not None:
+            log.warning("trap_dropped reason=%s source=%s:%d detail=%s held_back=%d", drop.reason.value,
+                        drop.source_host, drop.source_port, drop.detail, held)
 
     async def close(self) -> None:
         tasks = list(self._probes.values())
@@ -155,5 +184,6 @@ async def start_traps(loaded: LoadedConfig, profiles: dict[str, Profile], probe_
         address = await receiver.start()
     except (TrapReceiverError, ValueError) as exc:
         raise ConfigError([f"{loaded.path}: traps: {line}" for line in str(exc).splitlines()]) from None
+    metrics.trap_engine_ids.set_function(lambda: receiver.engine_ids)  # type: ignore[union-attr]
     log.info("traps_listening address=%s:%d devices=%d", *address, sum(len(v) for v in by_host.values()))
     return TrapService(receiver, handler)

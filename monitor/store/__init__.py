@@ -29,10 +29,13 @@ from monitor.store.alerting import (
     outbox_delivered,
     outbox_depth,
     outbox_failed,
+    outbox_give_up,
+    outbox_give_up_channels,
     outbox_messages,
     pending_outbox,
     prune_outbox,
     save_alerting,
+    undelivered_messages,
 )
 from monitor.store.core import MIGRATIONS_DIR, Store
 from monitor.store.errors import StoreError
@@ -68,10 +71,13 @@ __all__ = [
     "outbox_delivered",
     "outbox_depth",
     "outbox_failed",
+    "outbox_give_up",
+    "outbox_give_up_channels",
     "outbox_messages",
     "pending_outbox",
     "prune_outbox",
     "save_alerting",
     "states_at",
+    "undelivered_messages",
     "usage_totals",
 ]

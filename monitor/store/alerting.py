@@ -6,10 +6,11 @@ Functions over a Store, like the report queries, so that SQL still lives only in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from monitor.store.schema import AlertRow, OutageRow, OutboxRow
 from monitor.store.batching import chunks
@@ -35,7 +36,7 @@ def _outbox_message(r: OutboxRow) -> OutboxMessage:
         message_id=r.message_id, alert_key=r.alert_key, channel=r.channel, kind=r.kind,
         payload=json.loads(r.payload), created_at=to_unix(r.created_at), attempts=r.attempts,
         next_attempt_at=to_unix(r.next_attempt_at), delivered_at=optional_unix(r.delivered_at),
-        last_error=r.last_error, id=r.id,
+        last_error=r.last_error, id=r.id, given_up_at=optional_unix(r.given_up_at),
     )
 
 
@@ -163,12 +164,28 @@ def acknowledge_alerts(
         return [_alert_record(r) for r in rows]
 
 
-def pending_outbox(store: Store, limit: int = 1000) -> list[OutboxMessage]:
-    """Undelivered messages, oldest first (the delivery order), at most ``limit``."""
+def _pending() -> tuple[Any, ...]:
+    return OutboxRow.delivered_at.is_(None), OutboxRow.given_up_at.is_(None)
+
+
+def pending_outbox(store: Store, limit: int = 1000, channel: str | None = None,
+                   skip: Collection[str] = ()) -> list[OutboxMessage]:
+    """Undelivered messages not given up, oldest first (the delivery order), at most ``limit``; with
+    ``channel``, of that channel only; ``skip``: message ids left out (sent, their mark not yet written)."""
+    query = select(OutboxRow).where(*_pending())
+    if channel is not None:
+        query = query.where(OutboxRow.channel == channel)
     with store._transaction("read outbox") as s:
-        rows = s.scalars(
-            select(OutboxRow).where(OutboxRow.delivered_at.is_(None)).order_by(OutboxRow.id).limit(limit)
-        ).all()
+        rows = s.scalars(query.order_by(OutboxRow.id).limit(limit + len(skip))).all()
+    return [_outbox_message(r) for r in rows if r.message_id not in skip][:limit]
+
+
+def undelivered_messages(store: Store, limit: int = 200) -> list[OutboxMessage]:
+    """Messages not delivered, pending or given up, newest first, at most ``limit`` (``wifimon alerts
+    --undelivered``)."""
+    with store._transaction("read outbox") as s:
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.delivered_at.is_(None))
+                         .order_by(OutboxRow.id.desc()).limit(limit)).all()
     return [_outbox_message(r) for r in rows]
 
 
@@ -202,25 +219,50 @@ def outbox_failed(store: Store, message_id: str, error: str, next_attempt_at: fl
     with store._transaction("mark outbox failed") as s:
         s.execute(
             update(OutboxRow)
-            .where(OutboxRow.message_id == message_id, OutboxRow.delivered_at.is_(None))
+            .where(OutboxRow.message_id == message_id, *_pending())
             .values(attempts=OutboxRow.attempts + 1, next_attempt_at=to_datetime(next_attempt_at),
                     last_error=error[:2000])
         )
 
 
-def outbox_depth(store: Store) -> int:
-    """Messages not yet delivered."""
+def outbox_give_up(store: Store, message_ids: Iterable[str], at: float, reason: str) -> int:
+    """Give pending messages up (they are no longer sent; ``reason`` becomes their last error); returns how many
+    were pending."""
+    done = 0
+    with store._transaction("give up outbox messages") as s:
+        for chunk in chunks(list(message_ids)):
+            result = s.execute(update(OutboxRow).where(OutboxRow.message_id.in_(chunk), *_pending())
+                               .values(given_up_at=to_datetime(at), last_error=reason[:2000]))
+            done += result.rowcount or 0
+    return done
+
+
+def outbox_give_up_channels(store: Store, keep: Collection[str], at: float, reason: str) -> dict[str, int]:
+    """Give up the pending messages of every channel not in ``keep`` (removed from the config); returns how
+    many per channel."""
+    with store._transaction("give up outbox messages of removed channels") as s:
+        counts = {channel: n for channel, n in s.execute(
+            select(OutboxRow.channel, func.count()).where(*_pending(), OutboxRow.channel.not_in(list(keep)))
+            .group_by(OutboxRow.channel))}
+        if counts:
+            s.execute(update(OutboxRow).where(*_pending(), OutboxRow.channel.in_(list(counts)))
+                      .values(given_up_at=to_datetime(at), last_error=reason[:2000]))
+    return counts
+
+
+def outbox_depth(store: Store, channel: str | None = None) -> int:
+    """Messages pending (not yet delivered, not given up); with ``channel``, of that channel."""
+    query = select(func.count()).select_from(OutboxRow).where(*_pending())
+    if channel is not None:
+        query = query.where(OutboxRow.channel == channel)
     with store._transaction("count outbox") as s:
-        return int(s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.delivered_at.is_(None)))
-                   or 0)
+        return int(s.scalar(query) or 0)
 
 
 def prune_outbox(store: Store, before: float) -> int:
-    """Delete messages delivered before ``before`` (undelivered ones are never deleted); returns how many."""
-    from sqlalchemy import delete
-
+    """Delete messages delivered or given up before ``before`` (pending ones are never deleted); returns how
+    many."""
+    cut = to_datetime(before)
     with store._transaction("prune outbox") as s:
-        result = s.execute(
-            delete(OutboxRow).where(OutboxRow.delivered_at.is_not(None), OutboxRow.delivered_at < to_datetime(before))
-        )
+        result = s.execute(delete(OutboxRow).where(or_(OutboxRow.delivered_at < cut, OutboxRow.given_up_at < cut)))
         return result.rowcount or 0

@@ -6,15 +6,19 @@ they share its one transaction helper, so every call runs in its own session and
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
 import logging
 import math
 import re
 import socket
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
@@ -35,6 +39,9 @@ from monitor.store.usage import UsageMixin
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_THREADS = 4  # concurrent calls of the running service (reads, acks): see Store.call
+
+T = TypeVar("T")
 # Any constant will do: it only has to be the same for every wifimon process sharing one PostgreSQL.
 _MIGRATION_LOCK_KEY = 0x77_69_66_69  # "wifi"
 
@@ -65,9 +72,21 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         except SQLAlchemyError as exc:  # e.g. a driver that is not installed
             raise StoreError(self.display_url, "open", self._describe(exc)) from None
         self._dialect = self._engine.dialect.name
+        # Threads start on first use: a CLI that never calls call() starts none.
+        self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="store-read")
 
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
+
+    def journal_path(self) -> Path | None:
+        """Where the store writer journals the writes that must survive a crash while the store cannot take
+        them: beside a SQLite file; for a server database, in the working directory, named after it (None for
+        an in-memory database, which a crash loses anyway)."""
+        if self._dialect == "sqlite":
+            db = self.url.database
+            return None if db in (None, "", ":memory:") else Path(f"{db}.wifimon-journal")
+        digest = hashlib.sha256(self.display_url.encode()).hexdigest()[:12]
+        return Path.cwd() / f"wifimon-{self.url.database or 'store'}-{digest}.journal"
 
     @property
     def engine(self) -> Engine:
@@ -75,8 +94,16 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         return self._engine
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the reader threads)."""
+        self._readers.shutdown(wait=False, cancel_futures=True)
         self._engine.dispose()
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """From asyncio: run a blocking store call, ``fn(*args)`` (a method of this store, or a function over it),
+        on the store's own threads: the running service's reads, and an acknowledgement that a caller waits
+        for. A hung database then holds up these, never /metrics, never the loop's shared pool. The service's
+        other writes go through the store writer."""
+        return await asyncio.get_running_loop().run_in_executor(self._readers, functools.partial(fn, *args))
 
     # -- plumbing -----------------------------------------------------------------------------------------
 

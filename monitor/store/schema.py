@@ -290,7 +290,9 @@ class OutboxRow(Base):
     """A notification to one channel, written before it is sent and kept until delivered (and a while after).
 
     ``message_id`` is the idempotency key the receiver sees; messages of one alert to one channel are
-    delivered in ``id`` order.
+    delivered in ``id`` order. ``given_up_at`` is set when delivery gave the message up (undeliverable for
+    ``alerting.delivery.give_up_after``, or its channel was removed from the config), ``last_error`` says why:
+    it is no longer pending, ``wifimon alerts --undelivered`` lists it, and it is pruned like a delivered one.
     """
 
     __tablename__ = "outbox"
@@ -298,6 +300,7 @@ class OutboxRow(Base):
         Index(None, "delivered_at"),
         Index(None, "alert_key", "channel"),
         Index(None, "created_at"),
+        Index(None, "channel", "delivered_at", "given_up_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -311,3 +314,4 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    given_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

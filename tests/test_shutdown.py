@@ -1,0 +1,42 @@
+"""A clean stop of `wifimon run` (SIGTERM from a service manager, Ctrl-C's SIGINT) in the middle of its rounds:
+exit 0, no traceback and no error in the log, no false down on the way out, the run closed in the store."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from monitor.store import Store
+from tests.e2e import Monitor, sample, simulator, small_city, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_during_rounds_is_clean(tmp_path, sig):
+    config = small_city(tmp_path, probe=2, metrics=3, recheck=1)
+    with simulator(config, tmp_path):
+        mon = Monitor(config, tmp_path).start()
+        try:
+            wait_until("every site up", lambda: all(sample(mon.metrics(), "wifi_site_up", site=s) == 1.0
+                                                    for s in ("market", "park", "stop", "ferry")), 30)
+            # Rounds take most of their interval (spread 0.8): a stop now lands in the middle of one.
+            rounds = sample(mon.metrics(), "wifimon_rounds_total", round="probe") or 0.0
+            wait_until("another probe round", lambda: (sample(mon.metrics(), "wifimon_rounds_total", round="probe")
+                                                       or 0.0) > rounds, 10)
+            assert mon.proc is not None
+            mon.proc.send_signal(sig)
+            assert mon.proc.wait(30) == 0
+        finally:
+            mon.stop()
+    log = (tmp_path / "wifimon-1.log").read_text()
+    assert "service_stopped" in log
+    assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+    assert "new=down" not in log  # nothing was judged down while the service was closing
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    try:
+        [run] = store.runs(0, 2e9)
+        assert run.stopped_at is not None
+    finally:
+        store.close()
