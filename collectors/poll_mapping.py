@@ -164,6 +164,8 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
         if table.stations is not None:
             clients += _station_counts(table.stations, col(table.stations), col(table.served))
             continue
+        if table.count is None:
+            continue
         ssids, radios = col(table.ssid), col(table.radio)
         for idx, raw in col(table.count).items():
             count = as_int(raw)

@@ -10,7 +10,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from importlib.metadata import PackageNotFoundError
@@ -246,10 +246,10 @@ class Service:
             if now > seen:
                 counter.inc(now - seen)  # type: ignore[union-attr]
                 self._writer_seen[name] = now
-        seen = _rcvbuf_errors()
-        if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
-            self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]
-        self._rcvbuf_seen = seen
+        drops = _rcvbuf_errors()
+        if drops is not None and self._rcvbuf_seen is not None and drops > self._rcvbuf_seen:
+            self.metrics.udp_rcvbuf_errors.inc(drops - self._rcvbuf_seen)  # type: ignore[union-attr]
+        self._rcvbuf_seen = drops
 
 
 class _Jobs:
@@ -284,9 +284,7 @@ class _Jobs:
         await asyncio.gather(*running, return_exceptions=True)
 
 
-def _dt(ts: float):
-    from datetime import datetime
-
+def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry
 
 from monitor.alerting import engine, payload, rules
+from monitor.alerting.model import StepResult
 from monitor.alerting.delivery import Delivery
 from monitor.alerting.model import Ack, Alert, AlertState, Notification
 from monitor.alerting.settings import AlertingSettings
@@ -189,7 +190,7 @@ class Alerter:
 
     # -- one evaluation ----------------------------------------------------------------------------
 
-    def evaluate(self, now: float | None = None) -> engine.StepResult | None:
+    def evaluate(self, now: float | None = None) -> StepResult | None:
         """Rules → engine → one store write (alert states + outbox). None before the first probe round."""
         now = self._clock() if now is None else now
         snap = self.snapshot()
@@ -213,7 +214,7 @@ class Alerter:
         self._persist(result, now)
         return result
 
-    def _persist(self, result: engine.StepResult, now: float) -> None:
+    def _persist(self, result: StepResult, now: float) -> None:
         records = [to_record(result.states[k]) for k in sorted(result.changed)]
         records += [to_record(r.state, r.at) for r in result.resolved]
         messages = [m for n in result.notifications for m in self.messages(n)]

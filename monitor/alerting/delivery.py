@@ -284,7 +284,7 @@ class Delivery:
             lane.failing_since, lane.failures, lane.retry_at = None, 0, 0.0
             return 0.0
         lane.failures += 1
-        delay = min(self._cfg.max_backoff, self._cfg.backoff * 2 ** (lane.failures - 1))
+        delay = float(min(self._cfg.max_backoff, self._cfg.backoff * 2 ** (lane.failures - 1)))
         delay *= random.uniform(0.9, 1.1)  # channels recovering at once should not be hit in lock-step
         retry_after = max((r for _, r in results if r is not None), default=None)
         if retry_after is not None:  # the peer said how long: only its own lane waits

@@ -19,7 +19,7 @@ two hundred times). Maintenance needs nothing here: the rules raise no alert ins
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from monitor.alerting.model import Ack, Alert, AlertState, Kind, Notification, Resolved, StepResult
@@ -109,7 +109,7 @@ def _take_ack(st: AlertState, ack: Ack | None, notify) -> AlertState:  # type: i
 
 
 def _advance_firing(st: AlertState, old: AlertState, settings: AlertingSettings, now: float,
-                    notify) -> AlertState:  # type: ignore[no-untyped-def]
+                    notify: Callable[..., AlertState]) -> AlertState:
     alert = st.alert
     route = settings.route_for(alert.severity, alert.rule)
     acked = st.ack is not None and st.ack.active(now)

@@ -43,7 +43,7 @@ class Alerting:
         channels = build_channels(settings, base)
         for name in channels:  # present from the start, so rate() and alert rules see zeros
             for result in Delivery.RESULTS:
-                metrics.notifications.labels(name, result)  # type: ignore[union-attr]
+                metrics.notifications.labels(name, result)
         self.delivery = Delivery(
             store, channels, settings.delivery, writer=writer,
             on_result=lambda c, r: metrics.notifications.labels(c, r).inc(),  # type: ignore[union-attr]

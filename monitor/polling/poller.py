@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -112,7 +112,7 @@ class Poller:
         """Every device and site this poller watches, as the store names them."""
         return [(t.scope, e) for e, t in self.tracks.items()] + [(Scope.SITE, sid) for sid in self.site_tracks]
 
-    def restore(self, last: dict[tuple[str, str], tuple[str, float, str | None]]) -> None:
+    def restore(self, last: Mapping[tuple[Scope, str], tuple[str, float, Reason | None]]) -> None:
         """Start from the states the store had before this run.
 
         Up stays up. Down is not carried over the time nobody watched: the outage ended when the last run
@@ -120,7 +120,7 @@ class Poller:
         down again (the previous run's confirmation stands), from that probe on; a success makes it up.
         """
         for entity, track in self.tracks.items():
-            saved = last.get((track.scope.value, entity))
+            saved = last.get((track.scope, entity))
             if not saved:
                 continue
             state, since, reason = saved
@@ -129,7 +129,7 @@ class Poller:
             elif state == ApStatus.UP:
                 self.tracks[entity] = replace(track, status=ApStatus.UP, since=since)
         for sid in self.site_tracks:
-            saved = last.get((Scope.SITE.value, sid))
+            saved = last.get((Scope.SITE, sid))
             if saved and saved[0] in (SiteStatus.UP, SiteStatus.DEGRADED):
                 self.site_tracks[sid] = SiteTrack(sid, SiteStatus(saved[0]), saved[1],
                                                   Reason(saved[2]) if saved[2] else None)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 
 from monitor.store.schema import AlertRow, OutageRow, OutboxRow
 from monitor.store.batching import chunks
@@ -69,11 +70,13 @@ def save_alerting(
         # closed here must be closed before a new one of the same key is opened (the unique active index).
         for a in sorted(batch, key=lambda a: a.resolved_at is None):
             opened = to_datetime(a.opened_at)
-            row = existing.get((a.key, opened))
-            if row is None:
+            found = existing.get((a.key, opened))
+            if found is None:
                 row = AlertRow(key=a.key, opened_at=opened)
                 s.add(row)
                 existing[(a.key, opened)] = row
+            else:
+                row = found
             row.rule, row.severity, row.site, row.ap, row.status = a.rule, a.severity, a.site, a.ap, a.status
             row.since, row.reason = to_datetime(a.since), a.reason
             row.fired_at, row.last_sent_at, row.resolved_at = (
@@ -210,7 +213,7 @@ def outbox_delivered(store: Store, message_ids: Iterable[str], at: float) -> int
                 .where(OutboxRow.message_id.in_(chunk), OutboxRow.delivered_at.is_(None))
                 .values(delivered_at=to_datetime(at), last_error=None)
             )
-            done += result.rowcount or 0
+            done += cast(CursorResult[Any], result).rowcount or 0
     return done
 
 
@@ -233,7 +236,7 @@ def outbox_give_up(store: Store, message_ids: Iterable[str], at: float, reason: 
         for chunk in chunks(list(message_ids)):
             result = s.execute(update(OutboxRow).where(OutboxRow.message_id.in_(chunk), *_pending())
                                .values(given_up_at=to_datetime(at), last_error=reason[:2000]))
-            done += result.rowcount or 0
+            done += cast(CursorResult[Any], result).rowcount or 0
     return done
 
 
@@ -265,4 +268,4 @@ def prune_outbox(store: Store, before: float) -> int:
     cut = to_datetime(before)
     with store._transaction("prune outbox") as s:
         result = s.execute(delete(OutboxRow).where(or_(OutboxRow.delivered_at < cut, OutboxRow.given_up_at < cut)))
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0

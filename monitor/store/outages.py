@@ -86,10 +86,10 @@ class OutagesMixin:
     def _recorded_transition_keys(
         self, s: Session, entities: list[str], lo: datetime, hi: datetime
     ) -> set[tuple[str, str, datetime, str, str]]:
-        keys = set()
+        keys: set[tuple[str, str, datetime, str, str]] = set()
         for chunk in chunks(entities):
             keys.update(
-                tuple(r)
+                (r[0], r[1], r[2], r[3], r[4])
                 for r in s.execute(
                     select(
                         TransitionRow.scope,

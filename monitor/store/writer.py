@@ -170,7 +170,12 @@ class StoreWriter:
                 for i, old in enumerate(self._jobs):
                     if old.latest and old.fn == job.fn and not (i == 0 and self._busy):
                         self._jobs[i] = job
-                        job.future.add_done_callback(lambda f, old=old: _chain(f, old.future))
+                        previous: Future[Any] = old.future
+
+                        def forward(done: Future[Any], previous: Future[Any] = previous) -> None:
+                            _chain(done, previous)
+
+                        job.future.add_done_callback(forward)
                         return job.future
             spilling = self._spill_offset is not None or len(self._jobs) >= self._max_jobs
             offset = self._journaled(job) if durable else None
@@ -204,6 +209,10 @@ class StoreWriter:
         """
         return await asyncio.shield(asyncio.wrap_future(self.submit(fn, *args, **kwargs)))
 
+    def _spilling(self) -> bool:
+        """Jobs wait in the journal file (read under ``_cond``; the writer thread changes it)."""
+        return self._spill_offset is not None
+
     def replay(self) -> int:
         """Blocking: write what the journal holds (a previous process's durable jobs), before anything else.
         Returns how many jobs it held. Call once, right after construction."""
@@ -215,7 +224,7 @@ class StoreWriter:
             self._cond.notify()
         while True:
             with self._cond:
-                if self._spill_offset is None:
+                if not self._spilling():  # the writer thread reads the journal back and clears it
                     last, count = self._last_loaded, self._loaded
                     break
                 self._cond.wait(0.5)
@@ -405,6 +414,7 @@ class StoreWriter:
                              attempt)
                 return
             exc = self._last_exc
+            assert exc is not None  # _attempt says "retry" only after a StoreError
             error = f"{exc.action} failed: {exc.detail}"
             same = same + 1 if error == last else 1
             last = error
