@@ -2,23 +2,25 @@
 # (`make wheels`: exactly what requirements.lock pins, hash-checked, plus wifimon's own wheel) and installed
 # here with --no-index. See the README, "The Docker image".
 #
-#   make wheels && docker build -t wifimon:local .                                   # python:3.11 official base
-#   docker build --build-arg BASE=wifimon-base:bookworm --build-arg PYTHON=python3 -t wifimon:local .
+#   make wheels && docker build -t wifimon:local .                             # the official python:3.11 base
+#   docker build --build-arg BASE=wifimon-base:bookworm -t wifimon:local .      # a debootstrap base (README)
 #
-# BASE must carry Python 3.11 with its venv module (the wheels are cp311, glibc 2.17-2.36) as $PYTHON.
+# BASE must carry Python 3.11 with its venv module as $PYTHON (python3): the wheels are cp311, glibc 2.17-2.36.
 # fonts-nanum (the Korean font of the PDF report) is installed with apt-get unless the base has it.
 ARG BASE=python:3.11.14-slim-bookworm
 
 FROM ${BASE} AS install
 ARG PYTHON=python3
 COPY requirements.lock /tmp/requirements.lock
-COPY build/wheels/ /tmp/wheels/
+COPY build/wheels/*.whl /tmp/wheels/
 RUN "$PYTHON" -c 'import sys; sys.exit(None if sys.version_info[:2] == (3, 11) else \
         f"wifimon image: the base has Python {sys.version.split()[0]}; the wheels are for 3.11")' \
  && "$PYTHON" -m venv /opt/wifimon \
  && /opt/wifimon/bin/pip install --no-index --no-cache-dir --disable-pip-version-check \
-        --find-links /tmp/wheels --require-hashes -r /tmp/requirements.lock \
- && /opt/wifimon/bin/pip install --no-index --no-cache-dir --disable-pip-version-check --no-deps /tmp/wheels/wifimon-*.whl \
+        --find-links /tmp/wheels --require-hashes -r /tmp/requirements.lock
+# wifimon itself in a layer of its own: a change of its code leaves the dependencies' layer as it was.
+COPY build/wheels/app/ /tmp/app/
+RUN /opt/wifimon/bin/pip install --no-index --no-cache-dir --disable-pip-version-check --no-deps /tmp/app/wifimon-*.whl \
  && /opt/wifimon/bin/pip check --disable-pip-version-check \
  && /opt/wifimon/bin/pip uninstall --yes --quiet --disable-pip-version-check pip setuptools
 

@@ -60,11 +60,13 @@ lock: $(TOOLS)/bin/uv
 lock-check: $(BIN)/wifimon
 	$(BIN)/pytest -q -p no:cacheprovider tests/test_lock.py
 
-# build/wheels: what the Dockerfile installs with --no-index: the locked wheels (hash-checked) and wifimon's.
+# build/wheels: what the Dockerfile installs with --no-index: the locked wheels (hash-checked) and, in app/,
+# wifimon's, dated by the last commit (the same sources give the same wheel, and the build's cache holds).
 wheels: $(BIN)/wifimon requirements.lock
 	rm -rf build/wheels
 	$(BIN)/pip download -q --disable-pip-version-check --require-hashes $(WHEEL_TAGS) -d build/wheels -r requirements.lock
-	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w build/wheels .
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 315532800) \
+	  $(BIN)/pip wheel -q --disable-pip-version-check --no-deps -w build/wheels/app .
 
 # Builds the image on a debootstrap base and runs it against the simulator (tests/image/run.sh says how).
 image-test: wheels

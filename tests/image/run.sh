@@ -72,7 +72,7 @@ for tool in dockerd debootstrap curl; do
   command -v "$tool" >/dev/null || fail "$tool is missing (apt-get install docker.io debootstrap curl)"
 done
 [ -x "$PY" ] || fail "$PY is missing (make .venv/bin/wifimon)"
-ls build/wheels/wifimon-*.whl >/dev/null 2>&1 || fail "build/wheels has no wifimon wheel (make wheels)"
+ls build/wheels/app/wifimon-*.whl >/dev/null 2>&1 || fail "build/wheels/app has no wifimon wheel (make wheels)"
 mkdir -p "$LOGS" "$STATE"
 
 # 1. The compose file.
