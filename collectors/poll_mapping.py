@@ -180,6 +180,7 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
     if profile.interfaces:
         spec = profile.interfaces
         names, ins, outs = col(spec.name), col(spec.in_octets), col(spec.out_octets)
+        high_speeds, speeds = col(spec.speed_mbps), col(spec.speed_bps)
         for idx in _indices(names, ins, outs):
             in_raw, out_raw = ins.get(idx), outs.get(idx)
             # The wire type says how the value wraps; the profile's claim is the fallback
@@ -195,6 +196,7 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
                     in_octets=as_int(in_raw),
                     out_octets=as_int(out_raw),
                     counter_bits=bits,
+                    speed_bps=_speed(high_speeds.get(idx), speeds.get(idx)),
                 )
             )
 
@@ -240,6 +242,16 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
         lte=_lte(profile, col),
         missing=missing,
     )
+
+
+def _speed(mbps: Any, bps: Any) -> int | None:
+    """Bits per second from ifHighSpeed (Mbit/s) or else ifSpeed; 0 is "unknown", and ifSpeed's
+    2**32 - 1 only says "more than this" (IF-MIB)."""
+    high = as_int(mbps)
+    if high:
+        return high * 1_000_000
+    low = as_int(bps)
+    return low if low and low < 2**32 - 1 else None
 
 
 def _sum(rows: Rows) -> int | None:

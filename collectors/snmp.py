@@ -45,7 +45,7 @@ from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
 from collectors.profile import Profile
-from collectors.poll_mapping import Counter32, Counter64, as_int, as_text, map_tables
+from collectors.poll_mapping import Counter32, Counter64, as_text, map_tables
 from collectors.table_walk import END, BulkRequest, Oid, TableWalk, format_oid, parse_oid
 from collectors.types import (
     Credentials,
@@ -134,6 +134,16 @@ def _plain(value: Any) -> Any:
     return None
 
 
+def _timeticks(value: Any) -> int | None:
+    """A TimeTicks value as int; None for any other type (a Counter64 "uptime" would be 1.8e17 s)."""
+    return int(value) if isinstance(value, rfc1902.TimeTicks) else None
+
+
+def _described(value: Any) -> str:
+    """A value's SNMP type and text, short, for an error detail."""
+    return f"{type(value).__name__} {value.prettyPrint() if hasattr(value, 'prettyPrint') else value!r:.40}"
+
+
 def _oid_name(oid: str) -> str:
     return _SCALAR_NAMES.get(oid, oid)
 
@@ -147,6 +157,19 @@ class _Failure:
     kind: ErrorKind
     detail: str
     status: int = 0  # SNMP error-status when the agent sent one
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """The varbinds of an answer, and when: the agent read them between ``sent_at`` and ``answered_at``."""
+
+    varbinds: list[tuple[Any, Any]]
+    sent_at: float  # unix seconds, the request's first attempt
+    answered_at: float  # unix seconds, its answer received
+
+    @property
+    def window(self) -> tuple[float, float]:
+        return self.sent_at, self.answered_at
 
 
 @dataclass
@@ -454,7 +477,7 @@ class PysnmpClient:
         oids: Sequence[str] | Sequence[Oid],
         op: str,
         bulk: BulkRequest | None = None,
-    ) -> list[tuple[Any, Any]] | _Failure:
+    ) -> _Reply | _Failure:
         """Send one GET (``bulk`` None) or GETBULK and wait for its reply, bounded by the semaphore."""
         target = reg.target
         slot = reg.slot
@@ -467,7 +490,7 @@ class PysnmpClient:
         async with self._sem:
             peer = self._peers[reg.address]
             undecodable, unmatched = peer.undecodable, peer.unmatched
-            started = time.monotonic()
+            started, sent_at = time.monotonic(), time.time()
             stats = self.stats
             stats.requests += 1
             stats.in_flight += 1
@@ -508,6 +531,7 @@ class PysnmpClient:
             finally:
                 stats.in_flight -= 1
             waited = time.monotonic() - started
+            answered_at = time.time()
 
         if error_indication:
             if isinstance(error_indication, errind.RequestTimedOut):
@@ -530,7 +554,7 @@ class PysnmpClient:
                 status=status,
             )
         self.stats.varbinds += len(reply)
-        return list(reply)
+        return _Reply(list(reply), sent_at, answered_at)
 
     def _timeout_failure(
         self, reg: _Registration, verb: str, op: str, waited: float, undecodable: int, unmatched: int
@@ -590,8 +614,9 @@ class PysnmpClient:
     async def probe(self, target: Target) -> ProbeResult:
         """One GET of sysUpTime.0. Device problems come back as a result, never as an exception."""
         started_at, t0 = time.time(), time.monotonic()
+        window: tuple[float, float] | None = None
         try:
-            error, detail, ticks = await self._probe(target)
+            error, detail, ticks, window = await self._probe(target)
         except Exception as exc:  # a bug, or a reply that broke us: still a result, with a trace in the log
             log.exception("probe_crashed ap=%s", target.key)
             error, detail, ticks = (
@@ -604,29 +629,34 @@ class PysnmpClient:
             log.debug(
                 "probe_failed ap=%s kind=%s waited=%.2fs detail=%s", target.key, error, duration, detail
             )
-        return ProbeResult(target.key, started_at, duration, error=error, detail=detail, uptime_ticks=ticks)
+        return ProbeResult(target.key, started_at, duration, error=error, detail=detail, uptime_ticks=ticks,
+                           uptime_window=window if ticks is not None else None)
 
-    async def _probe(self, target: Target) -> tuple[ErrorKind | None, str, int | None]:
+    async def _probe(
+        self, target: Target
+    ) -> tuple[ErrorKind | None, str, int | None, tuple[float, float] | None]:
         reg = await self._registration(target)
         if isinstance(reg, _Failure):
-            return reg.kind, reg.detail, None
+            return reg.kind, reg.detail, None, None
         reply = await self._exchange(reg, "probing", [SYS_UPTIME], "GET sysUpTime.0")
         if isinstance(reply, _Failure):
-            return reply.kind, reply.detail, None
-        if len(reply) != 1 or str(reply[0][0]) != SYS_UPTIME:
-            got = ", ".join(str(oid) for oid, _ in reply) or "nothing"
-            return ErrorKind.PROTOCOL, f"asked sysUpTime.0 of {reg.where}, got {got}", None
-        value = _plain(reply[0][1])
-        if value is END:
+            return reply.kind, reply.detail, None, None
+        varbinds = reply.varbinds
+        if len(varbinds) != 1 or str(varbinds[0][0]) != SYS_UPTIME:
+            got = ", ".join(str(oid) for oid, _ in varbinds) or "nothing"
+            return ErrorKind.PROTOCOL, f"asked sysUpTime.0 of {reg.where}, got {got}", None, None
+        raw = varbinds[0][1]
+        if _plain(raw) is END:
             return (
                 ErrorKind.NO_SUCH_OBJECT,
-                f"{type(reply[0][1]).__name__} for sysUpTime.0 probing {reg.where}",
+                f"{type(raw).__name__} for sysUpTime.0 probing {reg.where}",
+                None,
                 None,
             )
-        ticks = as_int(value)
+        ticks = _timeticks(raw)
         if ticks is None:
-            return ErrorKind.PROTOCOL, f"sysUpTime.0 of {reg.where} is not a number: {value!r:.40}", None
-        return None, "", ticks
+            return ErrorKind.PROTOCOL, f"sysUpTime.0 of {reg.where} is {_described(raw)}, not TimeTicks", None, None
+        return None, "", ticks, reply.window
 
     # -- poll -----------------------------------------------------------------------------------
 
@@ -667,8 +697,10 @@ class PysnmpClient:
         reply = await self._exchange(reg, "polling", scalar_oids, op)
         if isinstance(reply, _Failure):
             return {"error": reply.kind, "detail": reply.detail}
-        scalars: dict[str, Any] = {str(oid): _plain(value) for oid, value in reply}
+        raw = {str(oid): value for oid, value in reply.varbinds}
+        scalars: dict[str, Any] = {oid: _plain(value) for oid, value in raw.items()}
         missing: list[str] = []
+        wrong_type: list[str] = []
 
         def scalar(oid: str, label: str) -> Any:
             value = scalars.get(oid, END)
@@ -677,11 +709,18 @@ class PysnmpClient:
                 return None
             return value
 
-        uptime = as_int(scalar(profile.uptime, "uptime"))
+        uptime = None
+        if scalar(profile.uptime, "uptime") is not None:
+            uptime = _timeticks(raw[profile.uptime])
+            if uptime is None:  # never used: a Counter64 read as ticks would be an uptime of 1.8e17 s
+                wrong_type.append(f"uptime {_oid_name(profile.uptime)} is {_described(raw[profile.uptime])},"
+                                  " not TimeTicks")
         descr = scalar(SYS_DESCR, "sys_descr")
         object_id = scalar(SYS_OBJECT_ID, "sys_object_id")
         result: dict[str, Any] = {
             "uptime_ticks": uptime,
+            "uptime_window": reply.window if uptime is not None else None,
+            "protocol_errors": tuple(wrong_type),
             "sys_descr": None if descr is None else as_text(descr),
             "sys_object_id": None if object_id is None else str(object_id),
         }
@@ -704,7 +743,7 @@ class PysnmpClient:
                 if reply.status == _TOO_BIG and walk.shrink():
                     continue
                 return {**result, "error": reply.kind, "detail": reply.detail, "missing": tuple(missing)}
-            walk.absorb(request, [(oid.asTuple(), _plain(value)) for oid, value in reply])
+            walk.absorb(request, [(oid.asTuple(), _plain(value)) for oid, value in reply.varbinds])
         self._row_hints[hint_key] = walk.row_counts()
 
         tables = {
@@ -719,7 +758,7 @@ class PysnmpClient:
             else:
                 tables[oid] = {"0": value}
         mapped = map_tables(profile, tables, absent)
-        notes = "; ".join(walk.notes)
+        notes = "; ".join(walk.notes + wrong_type)
         return {
             **result,
             "detail": f"{reg.where}: {notes}" if notes else "",

@@ -200,6 +200,10 @@ class Poller:
         at = result.started_at + result.duration
         via_controller = self._watch.via(entry)
         uplink = profile.interfaces.uplink if profile.interfaces else None
+        if result.protocol_errors:  # objects answered with the wrong type: not used, counted as errors
+            self._metrics.snmp_errors.labels("poll", ErrorKind.PROTOCOL.value).inc(  # type: ignore[union-attr]
+                len(result.protocol_errors))
+            log.debug("poll_protocol_errors device=%s objects=%s", entry.id, "; ".join(result.protocol_errors))
         rx, tx, events = fold_poll(data, entry.id, entry.site.id, result, uplink, own_clients=not via_controller)
         self._emit_each(events)
         if entry.scope == Scope.AP:  # usage is the APs'; an uplink's traffic is theirs again
@@ -213,7 +217,8 @@ class Poller:
         e, v = sighting.entry, sighting.verdict
         if v is not None and v.ok:
             ticks = v.row.uptime_ticks if v.row is not None and not getattr(e.device, "poll_direct", False) else None
-            self._emit_each(fold_controller_row(self._data[e.id], e.id, e.site.id, v.clients, ticks, sighting.at))
+            window = (sighting.seen.started_at, sighting.at)
+            self._emit_each(fold_controller_row(self._data[e.id], e.id, e.site.id, v.clients, ticks, window))
             total = device_total(v.clients)
             self.usage.add(e.id, e.site.id, sighting.at, total[0] if total else None, 0, 0)
         self._observe(e, sighting.seen)
