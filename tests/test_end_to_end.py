@@ -12,7 +12,7 @@ import pytest
 
 from monitor.store import Store
 from monitor.cli.simulate import send_fault
-from tests.e2e import Monitor, sample, simulator, small_city, wait_until
+from tests.e2e import Monitor, duplicate_series, sample, simulator, small_city, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -131,5 +131,6 @@ def test_slow_answers_make_no_reboot_and_a_real_reboot_counts_once(tmp_path):
             start = metrics_rounds()
             wait_until("4 more metrics rounds", lambda: metrics_rounds() >= start + 4, 60)
             assert reboots() == {**dict.fromkeys(slow, 0.0), "park-ap1": 1.0}
+            assert duplicate_series(mon.metrics()) == []  # the simulated fleet's series are unique too
         finally:
             mon.stop()

@@ -57,3 +57,11 @@ def test_an_interface_that_cannot_carry_a_wrap_counts_a_reset_not_traffic():
     assert (rx, tx) == (0, 0) and [e.kind for e in events] == [EventKind.COUNTER_RESET]
     rx, _, _ = fold_traffic(data, "ap", "s", ("^eth",), port(2 * 10**6), 120.0)
     assert rx == 10**6 and data.rx_total == 10**6  # counting resumes from the new baseline
+
+
+def test_interfaces_named_without_octets_give_no_byte_total():
+    data = DeviceData(profile="generic")
+    names_only = [InterfaceCounters("1", "eth0", None, None, 64)]
+    for at in (0.0, 60.0):
+        assert fold_traffic(data, "ap", "s", ("^eth",), names_only, at)[:2] == (0, 0)
+    assert data.rx_total is None and data.tx_total is None  # unknown, never 0 bytes

@@ -132,8 +132,11 @@ def fold_traffic(data: DeviceData, device: str, site: str, uplink: Sequence[str]
             tx_sum, reset = tx_sum + d, reset or r
         data.raw[iface.index] = (iface.in_octets, iface.out_octets)
     events = [Event(EventKind.COUNTER_RESET, device, site, at, "octet counter discontinuity")] if reset else []
-    data.rx_total = (data.rx_total or 0) + rx_sum
-    data.tx_total = (data.tx_total or 0) + tx_sum
+    # A device that names its interfaces but gives no octets has no total: unknown, not 0 bytes.
+    if any(i.in_octets is not None for i in chosen):
+        data.rx_total = (data.rx_total or 0) + rx_sum
+    if any(i.out_octets is not None for i in chosen):
+        data.tx_total = (data.tx_total or 0) + tx_sum
     data.counters_reboots, data.counters_at = data.reboots, at
     return rx_sum, tx_sum, events
 
