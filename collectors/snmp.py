@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -134,6 +135,30 @@ def _plain(value: Any) -> Any:
     return None
 
 
+UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
+
+
+def socket_drops(inodes: set[int], tables: Sequence[str] = UDP_TABLES) -> int | None:
+    """The sum of the ``drops`` column of the kernel's UDP socket tables over the sockets ``inodes`` name."""
+    # Row cells (net/ipv4/udp.c udp4_format_sock; udp6 alike): sl, local, remote, st, tx:rx queue,
+    # tr:tm->when, retrnsmt, uid, timeout, inode, ref, pointer, drops. The header names 15 columns for
+    # these 13 cells ("tx_queue rx_queue" is one), so positions are fixed, not read from it.
+    inode_cell, drops_cell = 9, 12
+    total, readable = 0, False
+    for table in tables:
+        try:
+            with open(table, encoding="ascii") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            cells = row.split()
+            if len(cells) > drops_cell and cells[inode_cell].isdigit() and int(cells[inode_cell]) in inodes:
+                total += int(cells[drops_cell])
+    return total if readable else None
+
+
 def _timeticks(value: Any) -> int | None:
     """A TimeTicks value as int; None for any other type (a Counter64 "uptime" would be 1.8e17 s)."""
     return int(value) if isinstance(value, rfc1902.TimeTicks) else None
@@ -203,6 +228,8 @@ class _EngineSlot:
     v3_users: dict[str, V3Credentials] = field(default_factory=dict)
     parse_errors: Any = None  # the engine's snmpInASNParseErrs instance
     rcvbuf: int = 0
+    sock: Any = None  # its UDP socket, bound by the kernel at the first send
+    inode: int = 0  # of that socket: how /proc/net/udp names it
     open: bool = False
 
 
@@ -301,6 +328,18 @@ class PysnmpClient:
     def engine_count(self) -> int:
         return len(self._slots)
 
+    @property
+    def local_addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) each of the client's UDP sockets is bound to (what ``ss -u`` shows); port 0
+        until its first request."""
+        return [slot.sock.getsockname()[:2] for slot in self._slots if slot.open]
+
+    def receive_drops(self, tables: Sequence[str] = UDP_TABLES) -> int | None:
+        """Datagrams the kernel dropped on this client's own sockets (receive buffer full), from the
+        ``drops`` column of ``/proc/net/udp``: answers lost before we read them, i.e. false timeouts.
+        None where the tables cannot be read (not Linux)."""
+        return socket_drops({slot.inode for slot in self._slots if slot.open}, tables)
+
     async def register(self, targets: Sequence[Target]) -> None:
         """Create transport targets and auth entries for all targets before the first round.
 
@@ -393,6 +432,7 @@ class PysnmpClient:
         await _until(lambda: transport.transport is not None, 5.0, "pysnmp UDP socket")
         sock = transport.transport.get_extra_info("socket")
         slot.rcvbuf = self._enlarge_rcvbuf(sock)
+        slot.sock, slot.inode = sock, os.fstat(sock.fileno()).st_ino
         (slot.parse_errors,) = engine.get_mib_builder().import_symbols("__SNMPv2-MIB", "snmpInASNParseErrs")
         # Route datagrams through our hook (public dispatcher API) so replies pysnmp drops as
         # undecodable or unmatched can be told apart from silence when a request times out.

@@ -99,16 +99,6 @@ class StoreSink:
         self.writer.submit(self.store.record_events, events, self.run_id)
 
 
-def _rcvbuf_errors() -> int | None:
-    """The kernel's UDP RcvbufErrors: replies dropped because the socket buffer was full."""
-    try:
-        with open("/proc/net/snmp", encoding="ascii") as fh:
-            rows = [line.split() for line in fh if line.startswith("Udp:")]
-        return int(rows[1][rows[0].index("RcvbufErrors")])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 class Service:
     """wifimon running: poller, scheduler, store writer and HTTP server."""
 
@@ -120,7 +110,7 @@ class Service:
         self.metrics = ServiceMetrics(self.registry, wifimon_version())
         self.store = Store(self.cfg.store_url)
         self.metrics_url = ""
-        self._rcvbuf_seen = _rcvbuf_errors()
+        self._rcvbuf_seen = 0  # drops on the SNMP client's own sockets, which start at none
         self._store_failures_seen = 0
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
@@ -180,7 +170,7 @@ class Service:
                           seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
         scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
-                          args=[writer], **common)
+                          args=[writer, client], **common)
         scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
                           id="usage", **common)
         scheduler.add_job(self._refresh_maintenance, "interval", args=[poller], id="maintenance",
@@ -249,15 +239,15 @@ class Service:
         if rows:  # a flush id makes a retried write of the same rows a no-op
             writer.submit(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
 
-    def _housekeeping(self, writer: StoreWriter) -> None:
+    def _housekeeping(self, writer: StoreWriter, client: PysnmpClient) -> None:
         self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
         if writer.failures > self._store_failures_seen:
             self.metrics.store_errors.inc(writer.failures - self._store_failures_seen)  # type: ignore[union-attr]
             self._store_failures_seen = writer.failures
-        seen = _rcvbuf_errors()
-        if seen is not None and self._rcvbuf_seen is not None and seen > self._rcvbuf_seen:
+        seen = client.receive_drops()
+        if seen is not None and seen > self._rcvbuf_seen:
             self.metrics.udp_rcvbuf_errors.inc(seen - self._rcvbuf_seen)  # type: ignore[union-attr]
-        self._rcvbuf_seen = seen
+            self._rcvbuf_seen = seen
 
 
 def _dt(ts: float):

@@ -6,6 +6,7 @@ Plus the pure parts it is built from (TableWalk, poll_mapping), tested without a
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from collectors.identify import fetch_identity, select_profile
 from collectors.poll_mapping import Counter32, Counter64, as_text, map_tables
 from collectors.profile import Profile
-from collectors.snmp import PysnmpClient
+from collectors.snmp import PysnmpClient, socket_drops
 from collectors.table_walk import END, TableWalk, parse_oid
 from collectors.types import ErrorKind, Target, V2cCredentials, V3Credentials
 from tests.agents import SnmpdUser, free_udp_port, hostile_agent, snmpd_agent
@@ -569,3 +570,35 @@ async def test_a_poll_dates_its_uptime_by_the_request_that_read_it(odd_agents, c
     probe = await client.probe(target)
     assert probe.uptime_window is not None
     assert probe.started_at <= probe.uptime_window[0] <= probe.uptime_window[1] <= probe.started_at + probe.duration
+
+
+def _flood(address: tuple[str, int], n: int = 3000) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(n):
+            s.sendto(b"x" * 1000, address)
+
+
+async def test_receive_drops_count_the_clients_own_sockets_only(snmpd):
+    """Replies dropped on our socket (buffer full) are what makes answered polls time out; drops on
+    another socket of the host are not ours to report."""
+    if socket_drops(set()) is None:
+        pytest.skip("no /proc/net/udp (not Linux)")
+    client = PysnmpClient(rcvbuf=4096)  # a tiny buffer the kernel fills at once
+    try:
+        target = v2c(snmpd)
+        await client.register([target])
+        assert (await client.probe(target)).ok  # the kernel binds the socket at its first send
+        assert client.receive_drops() == 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            other.bind(("127.0.0.1", 0))
+            _flood(other.getsockname())  # never read: the kernel drops most of it, on that socket
+            other_drops = socket_drops({os.fstat(other.fileno()).st_ino})
+            assert other_drops and other_drops > 0
+            assert client.receive_drops() == 0  # the host's drops are not the client's
+        [(host, port)] = client.local_addresses
+        _flood(("127.0.0.1" if host in ("0.0.0.0", "") else host, port))  # the loop does not run meanwhile, so nothing is read: ours drop
+        ours = client.receive_drops()
+        assert ours and ours > 1000
+    finally:
+        await client.close()

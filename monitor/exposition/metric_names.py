@@ -64,7 +64,7 @@ _SPECS = [
     MetricSpec("wifimon_last_round_timestamp_seconds", "gauge", "When the last round of each kind finished", ("round",)),
     MetricSpec("wifimon_snmp_requests", "counter", "SNMP exchanges by operation", ("op",)),
     MetricSpec("wifimon_snmp_errors", "counter", "Failed SNMP exchanges by operation and kind, and objects a poll got with the wrong type (protocol_error)", ("op", "kind")),
-    MetricSpec("wifimon_udp_receive_buffer_errors", "counter", "Kernel UDP RcvbufErrors (/proc/net/snmp): replies dropped before the poller read them"),
+    MetricSpec("wifimon_udp_receive_buffer_errors", "counter", "Datagrams the kernel dropped on wifimon's own SNMP sockets (drops of their inodes in /proc/net/udp): replies lost before the poller read them, not the host's"),
     MetricSpec("wifimon_traps_received", "counter", "SNMP traps received, by result", ("result",)),
     MetricSpec("wifimon_notifications", "counter", "Notifications by channel and result", ("channel", "result")),
     MetricSpec("wifimon_outbox_depth", "gauge", "Notifications waiting in the outbox"),
