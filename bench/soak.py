@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.cli.simulate import send_fault  # noqa: E402
 from monitor.store import Store  # noqa: E402
-from tests.e2e import Monitor, free_port, simulator, wait_until  # noqa: E402
+from tests.e2e import Monitor, free_block, free_port, simulator, wait_until  # noqa: E402
 
 PROBE_INTERVAL = 15.0  # the demo's (default) intervals; the tolerances below are stated in them
 SITE_KINDS = ("site_outage", "blip", "lte_loss")  # faults of a whole site
@@ -295,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="wifimon-soak-"))
     demo = ROOT / "config/demo/wifimon.yaml"
-    data = yaml.safe_load(demo.read_text(encoding="utf-8"))
+    # The demo fleet moved to loopback blocks of its own, so a soak runs beside the demo and the tests.
+    land = free_block()
+    ferry = next(b for b in iter(free_block, None) if b != land)
+    text = demo.read_text(encoding="utf-8").replace("'127.20.", f"'127.{land}.").replace("'127.30.", f"'127.{ferry}.")
+    data = yaml.safe_load(text)
     receiver = Receiver()
     data["service"].update(listen=f"127.0.0.1:{free_port()}", store_url=f"sqlite:///{tmp}/soak.db")
     data["traps"] = None
