@@ -51,7 +51,8 @@ def advance_uptime(prev: Uptime | None, ticks: int, at: float, rtt: float = 0.0)
     """The reading to keep and whether the device rebooted since ``prev``.
 
     ``at`` is when the agent answered, ``rtt`` how long before that it was asked. A reading answered
-    before ``prev`` (it arrived out of order) is ignored: it can never make a reboot.
+    before ``prev`` (it arrived out of order) is ignored, and so is one implying an earlier boot that
+    was asked before ``prev`` was answered: neither can ever make a reboot.
     """
     if prev is None:
         return Uptime(ticks, at, rtt), False
@@ -59,19 +60,25 @@ def advance_uptime(prev: Uptime | None, ticks: int, at: float, rtt: float = 0.0)
         return prev, False
     new = Uptime(ticks, at, rtt, prev.wraps)
     slack = CLOCK_DRIFT * (at - prev.at)
+    if new.boot_at < prev.earliest_boot_at - slack:
+        # An earlier boot than the one held. Asked before that reading was answered, it may have been
+        # read before a reboot we already counted and delivered late: stale, ignored. Asked after, it is
+        # newer: the agent's clock ran fast, or another device answers there. Never a reboot.
+        return (prev if at - rtt < prev.at else new), False
     if new.earliest_boot_at <= prev.boot_at + slack:
-        return new, False  # the same boot (or the agent's clock ran fast): no reboot
+        return new, False  # the same boot: no reboot
     wraps = round((new.boot_at - prev.boot_at) / WRAP_SECONDS)
     if wraps >= 1:
         wrapped = Uptime(ticks, at, rtt, prev.wraps + wraps)
         if (wrapped.earliest_boot_at <= prev.boot_at + slack
                 and wrapped.boot_at >= prev.earliest_boot_at - slack):
             return wrapped, False
-    if new.boot_at < prev.at - prev.rtt - slack:
+    rebooted = Uptime(ticks, at, rtt)  # a restart counts its uptime from zero, without the old wraps
+    if rebooted.boot_at < prev.at - prev.rtt - slack:
         # Booted before the device last answered with its old boot time: no reboot can explain that.
         # The agent's uptime ran slow or stood still (a frozen value, a controller's coarse figure).
         return new, False
-    return Uptime(ticks, at, rtt), True
+    return rebooted, True
 
 
 def counter_delta(prev: int | None, cur: int, bits: int, elapsed: float, rebooted: bool,
