@@ -28,8 +28,10 @@ async def run_round(name: str, interval: float, spread: float, entries: Sequence
     for key in [k for k, t in stragglers.items() if t.done()]:
         del stragglers[key]
     busy = [e.id for e in entries if e.id in stragglers]
-    if busy:
-        log.warning("round_devices_still_busy round=%s devices=%d first=%s", name, len(busy), busy[0])
+    if busy:  # the last round did not finish within its interval: that is an overrun
+        metrics.round_overruns.labels(name).inc()  # type: ignore[union-attr]
+        log.warning("round_overrun round=%s interval=%.0fs devices_still_busy=%d first=%s",
+                    name, interval, len(busy), busy[0])
         entries = [e for e in entries if e.id not in stragglers]
     width = interval * spread / max(len(entries), 1)
 
@@ -62,8 +64,4 @@ async def run_round(name: str, interval: float, spread: float, entries: Sequence
     m.round_duration.labels(name).observe(took)  # type: ignore[union-attr]
     m.rounds.labels(name).inc()  # type: ignore[union-attr]
     m.last_round.labels(name).set(clock())  # type: ignore[union-attr]
-    if pending or busy:
-        m.round_overruns.labels(name).inc()  # type: ignore[union-attr]
-        log.warning("round_overrun round=%s took=%.1fs interval=%.0fs devices=%d unfinished=%d",
-                    name, took, interval, len(entries), len(pending))
-    log.debug("round_done round=%s took=%.2fs devices=%d", name, took, len(entries))
+    log.debug("round_done round=%s took=%.2fs devices=%d unfinished=%d", name, took, len(entries), len(pending))
