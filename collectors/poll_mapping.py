@@ -193,6 +193,7 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
         names, _ = column_or_fallback(spec.name, fb.name if fb else None)
         ins, in_fb = column_or_fallback(spec.in_octets, fb.in_octets if fb else None)
         outs, out_fb = column_or_fallback(spec.out_octets, fb.out_octets if fb else None)
+        high_speeds, speeds = col(spec.speed_mbps), col(spec.speed_bps)
         claimed = fb.counter_bits if fb and (in_fb or out_fb) else spec.counter_bits
         for idx in _indices(ins, outs):  # rows with a counter; names only label them
             in_raw, out_raw = ins.get(idx), outs.get(idx)
@@ -209,6 +210,7 @@ def map_tables(profile: Profile, tables: Mapping[str, Rows], missing_columns: se
                     in_octets=as_int(in_raw),
                     out_octets=as_int(out_raw),
                     counter_bits=bits,
+                    speed_bps=_speed(high_speeds.get(idx), speeds.get(idx)),
                 )
             )
 
@@ -264,6 +266,16 @@ def _station_counts(column: str, stations: Rows, served: Rows) -> list[ClientCou
         ssid = as_text(value)
         per_ssid[ssid] = per_ssid.get(ssid, 0) + 1
     return [ClientCount(level="ssid", count=n, ssid=ssid, oid=column) for ssid, n in per_ssid.items()]
+
+
+def _speed(mbps: Any, bps: Any) -> int | None:
+    """Bits per second from ifHighSpeed (Mbit/s) or else ifSpeed; 0 is "unknown", and ifSpeed's
+    2**32 - 1 only says "more than this" (IF-MIB)."""
+    high = as_int(mbps)
+    if high:
+        return high * 1_000_000
+    low = as_int(bps)
+    return low if low and low < 2**32 - 1 else None
 
 
 def _sum(rows: Rows) -> int | None:

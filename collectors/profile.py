@@ -162,6 +162,10 @@ class InterfaceTable(_Strict):
     out_octets: Oid
     counter_bits: Literal[32, 64] = 64
     fallback: InterfaceColumns | None = None
+    # What the interface can carry, which bounds a plausible counter wrap: ifHighSpeed (Mbit/s) where the
+    # agent has it, else ifSpeed (bit/s). 0 is "unknown" for both (virtual interfaces).
+    speed_mbps: Oid | None = None
+    speed_bps: Oid | None = None
     uplink: tuple[str, ...] = Field(
         ("^(wan|lte|wwan|pppoe)", "^(eth|en|ge|gi|lan)"),
         description="regexes on the interface name in priority order: the interfaces matching the first one"

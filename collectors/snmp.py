@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
 from collectors.profile import Profile
-from collectors.poll_mapping import Counter32, Counter64, as_int, as_text, map_tables
+from collectors.poll_mapping import Counter32, Counter64, as_text, map_tables
 from collectors.table_walk import END, BulkRequest, Oid, TableWalk, format_oid, parse_oid
 from collectors.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.types import (
@@ -117,6 +118,40 @@ def _plain(value: Any) -> Any:
     return None
 
 
+UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
+
+
+def socket_drops(inodes: set[int], tables: Sequence[str] = UDP_TABLES) -> int | None:
+    """The sum of the ``drops`` column of the kernel's UDP socket tables over the sockets ``inodes`` name."""
+    # Row cells (net/ipv4/udp.c udp4_format_sock; udp6 alike): sl, local, remote, st, tx:rx queue,
+    # tr:tm->when, retrnsmt, uid, timeout, inode, ref, pointer, drops. The header names 15 columns for
+    # these 13 cells ("tx_queue rx_queue" is one), so positions are fixed, not read from it.
+    inode_cell, drops_cell = 9, 12
+    total, readable = 0, False
+    for table in tables:
+        try:
+            with open(table, encoding="ascii") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            cells = row.split()
+            if len(cells) > drops_cell and cells[inode_cell].isdigit() and int(cells[inode_cell]) in inodes:
+                total += int(cells[drops_cell])
+    return total if readable else None
+
+
+def _timeticks(value: Any) -> int | None:
+    """A TimeTicks value as int; None for any other type (a Counter64 "uptime" would be 1.8e17 s)."""
+    return int(value) if isinstance(value, rfc1902.TimeTicks) else None
+
+
+def _described(value: Any) -> str:
+    """A value's SNMP type and text, short, for an error detail."""
+    return f"{type(value).__name__} {value.prettyPrint() if hasattr(value, 'prettyPrint') else value!r:.40}"
+
+
 def _oid_name(oid: str) -> str:
     return _SCALAR_NAMES.get(oid, oid)
 
@@ -130,6 +165,19 @@ class _Failure:
     kind: ErrorKind
     detail: str
     status: int = 0  # SNMP error-status when the agent sent one
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """The varbinds of an answer, and when: the agent read them between ``sent_at`` and ``answered_at``."""
+
+    varbinds: list[tuple[Any, Any]]
+    sent_at: float  # unix seconds, the request's first attempt
+    answered_at: float  # unix seconds, its answer received
+
+    @property
+    def window(self) -> tuple[float, float]:
+        return self.sent_at, self.answered_at
 
 
 @dataclass
@@ -163,6 +211,8 @@ class _EngineSlot:
     v3_users: dict[str, V3Credentials] = field(default_factory=dict)
     parse_errors: Any = None  # the engine's snmpInASNParseErrs instance
     rcvbuf: int = 0
+    sock: Any = None  # its UDP socket, bound by the kernel at the first send
+    inode: int = 0  # of that socket: how /proc/net/udp names it
     open: bool = False
 
 
@@ -267,6 +317,18 @@ class PysnmpClient:
     def engine_count(self) -> int:
         return len(self._slots)
 
+    @property
+    def local_addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) each of the client's UDP sockets is bound to (what ``ss -u`` shows); port 0
+        until its first request."""
+        return [slot.sock.getsockname()[:2] for slot in self._slots if slot.open]
+
+    def receive_drops(self, tables: Sequence[str] = UDP_TABLES) -> int | None:
+        """Datagrams the kernel dropped on this client's own sockets (receive buffer full), from the
+        ``drops`` column of ``/proc/net/udp``: answers lost before we read them, i.e. false timeouts.
+        None where the tables cannot be read (not Linux)."""
+        return socket_drops({slot.inode for slot in self._slots if slot.open}, tables)
+
     async def register(self, targets: Sequence[Target]) -> None:
         """Create transport targets and auth entries for all targets before the first round.
 
@@ -359,6 +421,7 @@ class PysnmpClient:
         await _until(lambda: transport.transport is not None, 5.0, "pysnmp UDP socket")
         sock = transport.transport.get_extra_info("socket")
         slot.rcvbuf = self._enlarge_rcvbuf(sock)
+        slot.sock, slot.inode = sock, os.fstat(sock.fileno()).st_ino
         (slot.parse_errors,) = engine.get_mib_builder().import_symbols("__SNMPv2-MIB", "snmpInASNParseErrs")
         # Route datagrams through our hook (public dispatcher API) so replies pysnmp drops as
         # undecodable or unmatched can be told apart from silence when a request times out.
@@ -448,7 +511,7 @@ class PysnmpClient:
         oids: Sequence[str] | Sequence[Oid],
         op: str,
         bulk: BulkRequest | None = None,
-    ) -> list[tuple[Any, Any]] | _Failure:
+    ) -> _Reply | _Failure:
         """Send one GET (``bulk`` None) or GETBULK and wait for its reply, bounded by the semaphore."""
         target = reg.target
         slot = reg.slot
@@ -461,7 +524,7 @@ class PysnmpClient:
         async with self._sem:
             peer = self._peers[reg.address]
             undecodable, unmatched = peer.undecodable, peer.unmatched
-            started = time.monotonic()
+            started, sent_at = time.monotonic(), time.time()
             stats = self.stats
             stats.requests += 1
             stats.in_flight += 1
@@ -502,6 +565,7 @@ class PysnmpClient:
             finally:
                 stats.in_flight -= 1
             waited = time.monotonic() - started
+            answered_at = time.time()
 
         if error_indication:
             if isinstance(error_indication, errind.RequestTimedOut):
@@ -524,7 +588,7 @@ class PysnmpClient:
                 status=status,
             )
         self.stats.varbinds += len(reply)
-        return list(reply)
+        return _Reply(list(reply), sent_at, answered_at)
 
     def _timeout_failure(
         self, reg: _Registration, verb: str, op: str, waited: float, undecodable: int, unmatched: int
@@ -584,8 +648,9 @@ class PysnmpClient:
     async def probe(self, target: Target) -> ProbeResult:
         """One GET of sysUpTime.0. Device problems come back as a result, never as an exception."""
         started_at, t0 = time.time(), time.monotonic()
+        window: tuple[float, float] | None = None
         try:
-            error, detail, ticks = await self._probe(target)
+            error, detail, ticks, window = await self._probe(target)
         except Exception as exc:  # a bug, or a reply that broke us: still a result, with a trace in the log
             log.exception("probe_crashed ap=%s", target.key)
             error, detail, ticks = (
@@ -598,29 +663,34 @@ class PysnmpClient:
             log.debug(
                 "probe_failed ap=%s kind=%s waited=%.2fs detail=%s", target.key, error, duration, detail
             )
-        return ProbeResult(target.key, started_at, duration, error=error, detail=detail, uptime_ticks=ticks)
+        return ProbeResult(target.key, started_at, duration, error=error, detail=detail, uptime_ticks=ticks,
+                           uptime_window=window if ticks is not None else None)
 
-    async def _probe(self, target: Target) -> tuple[ErrorKind | None, str, int | None]:
+    async def _probe(
+        self, target: Target
+    ) -> tuple[ErrorKind | None, str, int | None, tuple[float, float] | None]:
         reg = await self._registration(target)
         if isinstance(reg, _Failure):
-            return reg.kind, reg.detail, None
+            return reg.kind, reg.detail, None, None
         reply = await self._exchange(reg, "probing", [SYS_UPTIME], "GET sysUpTime.0")
         if isinstance(reply, _Failure):
-            return reply.kind, reply.detail, None
-        if len(reply) != 1 or str(reply[0][0]) != SYS_UPTIME:
-            got = ", ".join(str(oid) for oid, _ in reply) or "nothing"
-            return ErrorKind.PROTOCOL, f"asked sysUpTime.0 of {reg.where}, got {got}", None
-        value = _plain(reply[0][1])
-        if value is END:
+            return reply.kind, reply.detail, None, None
+        varbinds = reply.varbinds
+        if len(varbinds) != 1 or str(varbinds[0][0]) != SYS_UPTIME:
+            got = ", ".join(str(oid) for oid, _ in varbinds) or "nothing"
+            return ErrorKind.PROTOCOL, f"asked sysUpTime.0 of {reg.where}, got {got}", None, None
+        raw = varbinds[0][1]
+        if _plain(raw) is END:
             return (
                 ErrorKind.NO_SUCH_OBJECT,
-                f"{type(reply[0][1]).__name__} for sysUpTime.0 probing {reg.where}",
+                f"{type(raw).__name__} for sysUpTime.0 probing {reg.where}",
+                None,
                 None,
             )
-        ticks = as_int(value)
+        ticks = _timeticks(raw)
         if ticks is None:
-            return ErrorKind.PROTOCOL, f"sysUpTime.0 of {reg.where} is not a number: {value!r:.40}", None
-        return None, "", ticks
+            return ErrorKind.PROTOCOL, f"sysUpTime.0 of {reg.where} is {_described(raw)}, not TimeTicks", None, None
+        return None, "", ticks, reply.window
 
     # -- poll -----------------------------------------------------------------------------------
 
@@ -661,8 +731,10 @@ class PysnmpClient:
         reply = await self._exchange(reg, "polling", scalar_oids, op)
         if isinstance(reply, _Failure):
             return {"error": reply.kind, "detail": reply.detail}
-        scalars: dict[str, Any] = {str(oid): _plain(value) for oid, value in reply}
+        raw = {str(oid): value for oid, value in reply.varbinds}
+        scalars: dict[str, Any] = {oid: _plain(value) for oid, value in raw.items()}
         missing: list[str] = []
+        wrong_type: list[str] = []
 
         def scalar(oid: str, label: str) -> Any:
             value = scalars.get(oid, END)
@@ -671,11 +743,18 @@ class PysnmpClient:
                 return None
             return value
 
-        uptime = as_int(scalar(profile.uptime, "uptime"))
+        uptime = None
+        if scalar(profile.uptime, "uptime") is not None:
+            uptime = _timeticks(raw[profile.uptime])
+            if uptime is None:  # never used: a Counter64 read as ticks would be an uptime of 1.8e17 s
+                wrong_type.append(f"uptime {_oid_name(profile.uptime)} is {_described(raw[profile.uptime])},"
+                                  " not TimeTicks")
         descr = scalar(SYS_DESCR, "sys_descr")
         object_id = scalar(SYS_OBJECT_ID, "sys_object_id")
         result: dict[str, Any] = {
             "uptime_ticks": uptime,
+            "uptime_window": reply.window if uptime is not None else None,
+            "protocol_errors": tuple(wrong_type),
             "sys_descr": None if descr is None else as_text(descr),
             "sys_object_id": None if object_id is None else str(object_id),
         }
@@ -699,7 +778,7 @@ class PysnmpClient:
                 if reply.status == _TOO_BIG and walk.shrink():
                     continue
                 return {**result, "error": reply.kind, "detail": reply.detail, "missing": tuple(missing)}
-            walk.absorb(request, [(oid.asTuple(), _plain(value)) for oid, value in reply])
+            walk.absorb(request, [(oid.asTuple(), _plain(value)) for oid, value in reply.varbinds])
         self._row_hints[hint_key] = walk.row_counts()
 
         tables = {
@@ -714,7 +793,7 @@ class PysnmpClient:
             else:
                 tables[oid] = {"0": value}
         mapped = map_tables(profile, tables, absent)
-        notes = "; ".join(walk.notes)
+        notes = "; ".join(walk.notes + wrong_type)
         return {
             **result,
             "detail": f"{reg.where}: {notes}" if notes else "",

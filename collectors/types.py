@@ -73,6 +73,9 @@ class ProbeResult:
     error: ErrorKind | None = None
     detail: str = ""  # human text for logs: what was asked, of whom, how long we waited
     uptime_ticks: int | None = None  # sysUpTime, hundredths of a second, wraps at 2**32
+    # (sent, answered), unix seconds: the agent read ``uptime_ticks`` somewhere in between. None: the
+    # whole probe (started_at … started_at + duration).
+    uptime_window: tuple[float, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -97,6 +100,7 @@ class InterfaceCounters:
     in_octets: int | None
     out_octets: int | None
     counter_bits: int  # 32 or 64: how the raw value wraps
+    speed_bps: int | None = None  # what the interface can carry (ifHighSpeed / ifSpeed); None: not said
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,9 @@ class PollResult:
     error: ErrorKind | None = None
     detail: str = ""
     uptime_ticks: int | None = None
+    # (sent, answered), unix seconds, of the request that read ``uptime_ticks`` (the first of the poll,
+    # which may last many seconds more). None: somewhere within the whole poll.
+    uptime_window: tuple[float, float] | None = None
     sys_descr: str | None = None
     sys_object_id: str | None = None
     clients: tuple[ClientCount, ...] = ()
@@ -156,6 +163,8 @@ class PollResult:
     cpu_ratio: float | None = None  # 0..1, mean over processors
     memory_ratio: float | None = None  # 0..1 used
     missing: tuple[str, ...] = ()  # profile objects the agent did not have (not an error)
+    # Objects answered with the wrong SNMP type (sysUpTime as Counter64): each a protocol error, never used.
+    protocol_errors: tuple[str, ...] = ()
     # None: the profile has no controller section; (): it has one and the AP table was empty.
     controller_aps: tuple[ControllerAp, ...] | None = None
     lte: LteSignal | None = None

@@ -816,8 +816,8 @@ def wifimon_self() -> Dashboard:
                      "(timeout, auth, protocol, …).",
                      [target(f'60 * {rate_of("wifimon_snmp_errors_total", i, "op, kind")}', "{{op}} {{kind}}")],
                      "opm", minimum=0), 8, 8)
-    d.add(timeseries("UDP 수신 버퍼 오류", "Kernel UDP receive-buffer drops per minute (RcvbufErrors, host-wide): "
-                     "replies lost before wifimon read them, seen as timeouts.",
+    d.add(timeseries("UDP 수신 버퍼 오류", "Receive-buffer drops per minute on wifimon's own SNMP sockets "
+                     "(/proc/net/udp): replies lost before wifimon read them, seen as timeouts.",
                      [target(f'60 * {rate_of("wifimon_udp_receive_buffer_errors_total", i, "instance")}',
                              "{{instance}}")], "opm", minimum=0), 8, 8)
 

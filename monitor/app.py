@@ -70,16 +70,6 @@ class StoreSink:
         self.writer.submit_durable(self.store.record_events, events, self.run_id)
 
 
-def _rcvbuf_errors() -> int | None:
-    """The kernel's UDP RcvbufErrors: replies dropped because the socket buffer was full."""
-    try:
-        with open("/proc/net/snmp", encoding="ascii") as fh:
-            rows = [line.split() for line in fh if line.startswith("Udp:")]
-        return int(rows[1][rows[0].index("RcvbufErrors")])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 class Service:
     """wifimon running: poller, scheduler, store writer and HTTP server."""
 
@@ -91,7 +81,7 @@ class Service:
         self.metrics = ServiceMetrics(self.registry, wifimon_version())
         self.store = Store(self.cfg.store_url)
         self.metrics_url = ""
-        self._rcvbuf_seen = _rcvbuf_errors()
+        self._rcvbuf_seen = 0  # drops on the SNMP client's own sockets, which start at none
         self._writer_seen: dict[str, int] = {}  # the writer's counters as last copied to the metrics
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
@@ -160,7 +150,7 @@ class Service:
                           seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
         scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
-                          args=[writer], **common)
+                          args=[writer, client], **common)
         scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
                           id="usage", **common)
         scheduler.add_job(jobs(self._refresh_maintenance), "interval", args=[poller], id="maintenance",
@@ -237,7 +227,7 @@ class Service:
         if rows:  # a flush id makes a retried write of the same rows a no-op
             writer.submit_durable(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
 
-    def _housekeeping(self, writer: StoreWriter) -> None:
+    def _housekeeping(self, writer: StoreWriter, client: PysnmpClient) -> None:
         self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
         m = self.metrics
         for name, counter in (("failures", m.store_errors), ("set_aside", m.store_set_aside),
@@ -246,10 +236,10 @@ class Service:
             if now > seen:
                 counter.inc(now - seen)  # type: ignore[union-attr]
                 self._writer_seen[name] = now
-        drops = _rcvbuf_errors()
-        if drops is not None and self._rcvbuf_seen is not None and drops > self._rcvbuf_seen:
+        drops = client.receive_drops()
+        if drops is not None and drops > self._rcvbuf_seen:
             self.metrics.udp_rcvbuf_errors.inc(drops - self._rcvbuf_seen)  # type: ignore[union-attr]
-        self._rcvbuf_seen = drops
+            self._rcvbuf_seen = drops
 
 
 class _Jobs:

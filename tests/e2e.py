@@ -183,3 +183,15 @@ def sample(metrics: str, name: str, **labels: str) -> float | None:
         if all(f'{k}="{v}"' in head for k, v in labels.items()):
             return float(value)
     return None
+
+
+def duplicate_series(metrics: str) -> list[str]:
+    """Samples of an exposition text whose name and label set occur more than once (Prometheus keeps one)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    seen: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    for family in text_string_to_metric_families(metrics):
+        for s in family.samples:
+            key = (s.name, tuple(sorted(s.labels.items())))
+            seen[key] = seen.get(key, 0) + 1
+    return [f"{name}{dict(labels)} ×{n}" for (name, labels), n in seen.items() if n > 1]

@@ -13,7 +13,7 @@ import pytest
 
 from monitor.store import Store
 from monitor.cli.simulate import send_fault
-from tests.e2e import Monitor, sample, simulator, small_city, wait_until
+from tests.e2e import Monitor, duplicate_series, sample, simulator, small_city, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -106,5 +106,39 @@ def test_a_reboot_is_an_event_not_an_outage(tmp_path):
             ev = wait_until("reboot event stored", lambda: [
                 e for e in store.events(0, time.time() + 1) if e.event.entity == "park-ap1"], 10)
             assert ev[0].event.kind == "reboot"
+        finally:
+            mon.stop()
+
+
+def test_slow_answers_make_no_reboot_and_a_real_reboot_counts_once(tmp_path):
+    """Issue 10: answers late but inside the timeout (probes and full polls overlap, each poll's uptime
+    read in its first request) invent no reboot; a real reboot among them is counted exactly once."""
+    config = small_city(tmp_path)
+    slow = ("market-ap1", "market-ap2", "park-ap1", "ferry-ap1")
+    with simulator(config, tmp_path) as control:
+        mon = Monitor(config, tmp_path).start()
+        try:
+            wait_until("the slow-to-be APs up", lambda: all(
+                sample(mon.metrics(), "wifi_ap_up", ap=a) == 1.0 for a in slow), 30)
+            for ap in slow:
+                send_fault(f"{ap}=slow:0.4", control=control)  # timeouts are 0.5 s (0.8 s on the ferry)
+
+            def metrics_rounds() -> float:
+                return sample(mon.metrics(), "wifimon_rounds_total", round="metrics") or 0.0
+
+            def reboots() -> dict[str, float | None]:
+                text = mon.metrics()
+                return {a: sample(text, "wifi_ap_reboots_total", ap=a) for a in slow}
+
+            start = metrics_rounds()
+            wait_until("8 metrics rounds of slow answers", lambda: metrics_rounds() >= start + 8, 90)
+            assert reboots() == dict.fromkeys(slow, 0.0)
+            assert all(sample(mon.metrics(), "wifi_ap_up", ap=a) == 1.0 for a in slow)
+            send_fault("park-ap1=reboot", control=control)
+            wait_until("the reboot counted", lambda: reboots()["park-ap1"] == 1.0, 30)
+            start = metrics_rounds()
+            wait_until("4 more metrics rounds", lambda: metrics_rounds() >= start + 4, 60)
+            assert reboots() == {**dict.fromkeys(slow, 0.0), "park-ap1": 1.0}
+            assert duplicate_series(mon.metrics()) == []  # the simulated fleet's series are unique too
         finally:
             mon.stop()

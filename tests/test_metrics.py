@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from collectors.types import ClientCount, LteSignal, RadioStats
 from monitor.config.model import AccessPoint, Site
 from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
+from monitor.exposition.http import status_document
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
 
@@ -82,3 +83,51 @@ def test_promtool_check_metrics_is_quiet(registry):
     out = subprocess.run([promtool, "check", "metrics"], input=generate_latest(registry),
                          capture_output=True, timeout=30)
     assert out.returncode == 0 and not out.stdout.strip() and not out.stderr.strip(), out.stdout + out.stderr
+
+
+def _one_site(*aps: ApView) -> Snapshot:
+    site = Site(id="s1", name="시장", category="market",
+                aps=tuple(AccessPoint(id=a.ap, address=a.address, credentials="c") for a in aps))
+    return Snapshot(200.0, (SiteView(site, SiteStatus.UP, 100.0, None, True, None, aps),), True)
+
+
+def _registry(snap: Snapshot) -> CollectorRegistry:
+    reg = CollectorRegistry()
+    reg.register(FleetCollector(lambda: snap))
+    return reg
+
+
+def test_repeated_ssids_on_one_radio_are_one_sample_summed_with_its_row_count():
+    # A ZoneDirector lists hidden WLANs as "<private>", several on one radio: one label set, summed.
+    clients = (ClientCount("ssid", 5, "", "<private>"), ClientCount("ssid", 0, "", "<private>"),
+               ClientCount("ssid", 18, "", "<private>"), ClientCount("ssid", 2, "", "Free WiFi"))
+    reg = _registry(_one_site(ap("a1", ApStatus.UP, clients=clients)))
+    key = {"site": "s1", "ap": "a1", "radio": "", "level": "ssid"}
+    assert reg.get_sample_value("wifi_ap_clients", {**key, "ssid": "<private>"}) == 23
+    assert reg.get_sample_value("wifi_ap_client_rows", {**key, "ssid": "<private>"}) == 3
+    assert reg.get_sample_value("wifi_ap_client_rows", {**key, "ssid": "Free WiFi"}) is None  # one row
+    assert reg.get_sample_value("wifi_ap_stations", {"site": "s1", "ap": "a1", "level": "ssid"}) == 25
+    text = generate_latest(reg).decode()
+    assert text.count('wifi_ap_clients{ap="a1"') == 2
+
+
+def test_a_count_nobody_offers_is_absent_not_zero():
+    counted = ap("a1", ApStatus.UP, clients=(ClientCount("ap", 7),))
+    silent = ap("a2", ApStatus.UP)  # up, but its device offers no client count
+    down = ap("a3", ApStatus.DOWN, reason=Reason.TIMEOUT)
+    g = _registry(_one_site(counted, silent, down)).get_sample_value
+    assert g("wifi_site_clients", {"site": "s1"}) == 7  # of the one AP whose count is known
+    assert g("wifi_site_clients_uncounted_aps", {"site": "s1"}) == 2  # partial, and says so
+    assert g("wifi_ap_stations", {"site": "s1", "ap": "a2", "level": "ap"}) is None
+    g = _registry(_one_site(silent, down)).get_sample_value
+    assert g("wifi_site_clients", {"site": "s1"}) is None  # nothing known: no total, not 0
+    assert g("wifi_site_clients_uncounted_aps", {"site": "s1"}) == 2
+    doc = status_document(_one_site(counted, silent, down))
+    assert [a["clients"] for a in doc["sites"][0]["aps"]] == [7, None, None]
+
+
+def test_complete_site_total_says_nothing_is_left_out(registry):
+    assert registry.get_sample_value("wifi_site_clients", {"site": "f1"}) is None  # f1-ap1 has no counts
+    assert registry.get_sample_value("wifi_site_clients_uncounted_aps", {"site": "f1"}) == 1
+    assert registry.get_sample_value("wifi_site_clients", {"site": "s1"}) == 11  # a1's; a2 is down
+    assert registry.get_sample_value("wifi_site_clients_uncounted_aps", {"site": "s1"}) == 1

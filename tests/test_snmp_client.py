@@ -6,6 +6,7 @@ Plus the pure parts it is built from (TableWalk, poll_mapping), tested without a
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -16,7 +17,7 @@ import pytest
 from collectors.identify import fetch_identity, select_profile
 from collectors.poll_mapping import Counter32, Counter64, as_text, map_tables
 from collectors.profile import Profile
-from collectors.snmp import PysnmpClient
+from collectors.snmp import PysnmpClient, socket_drops
 from collectors.table_walk import END, TableWalk, parse_oid
 from collectors.types import ErrorKind, Target, V2cCredentials, V3Credentials
 from tests.agents import SnmpdUser, free_udp_port, hostile_agent, snmpd_agent
@@ -527,3 +528,77 @@ async def test_column_at_the_end_of_the_mib_is_missing_not_an_error(snmpd, clien
     assert result.missing == ("cpu_load_percent",) and result.cpu_ratio is None
     assert result.detail == ""  # no agent-misbehaviour notes: endOfMibView is a clean end
     assert {i.index: i.name for i in result.interfaces} == _kernel_interfaces()
+
+
+@pytest.fixture(scope="module")
+def odd_agents(tmp_path_factory: pytest.TempPathFactory):
+    """snmpsim with two small hand-written recordings: an agent that answers sysUpTime as a Counter64,
+    and one whose interface walk answers 0.8 s late (snmpsim's delay variation)."""
+    from tests.agents import snmpsim_agent
+
+    work = tmp_path_factory.mktemp("odd")
+    data = work / "data"
+    data.mkdir()
+    common = "1.3.6.1.2.1.1.1.0|4|Linux ap\n1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.8072.3.2.10\n"
+    (data / "counter64-uptime.snmprec").write_text(common + "1.3.6.1.2.1.1.3.0|70|18000000000000000000\n")
+    (data / "slow-walk.snmprec").write_text(
+        common + "1.3.6.1.2.1.1.3.0|67|123456\n1.3.6.1.2.1.31.1.1.1.1.1|4:delay|value=eth0,wait=800\n"
+        "1.3.6.1.2.1.31.1.1.1.6.1|70|1000\n1.3.6.1.2.1.31.1.1.1.10.1|70|2000\n")
+    with snmpsim_agent(data, work, probe_community="slow-walk") as agent:
+        yield agent
+
+
+async def test_an_uptime_of_the_wrong_type_is_a_protocol_error_never_a_value(odd_agents, client, profiles):
+    target = Target("ap-c64", odd_agents.host, odd_agents.port, V2cCredentials("counter64-uptime"), timeout=3.0)
+    probe = await client.probe(target)
+    assert probe.error is ErrorKind.PROTOCOL and probe.uptime_ticks is None
+    assert "Counter64" in probe.detail and "ap-c64" in probe.detail
+    poll = await client.poll(target, profiles["generic"])
+    assert poll.ok and poll.uptime_ticks is None and poll.uptime_window is None
+    assert len(poll.protocol_errors) == 1 and "Counter64" in poll.protocol_errors[0]
+    assert "uptime" not in poll.missing  # it was there, of the wrong type: not the same thing
+
+
+async def test_a_poll_dates_its_uptime_by_the_request_that_read_it(odd_agents, client, profiles):
+    target = Target("ap-slow", odd_agents.host, odd_agents.port, V2cCredentials("slow-walk"), timeout=3.0)
+    poll = await client.poll(target, profiles["generic"])
+    assert poll.ok and poll.uptime_ticks == 123456, poll.detail
+    assert poll.uptime_window is not None
+    sent, answered = poll.uptime_window
+    end = poll.started_at + poll.duration
+    assert poll.started_at <= sent <= answered and answered < end - 0.7  # the walk took 0.8 s more
+    probe = await client.probe(target)
+    assert probe.uptime_window is not None
+    assert probe.started_at <= probe.uptime_window[0] <= probe.uptime_window[1] <= probe.started_at + probe.duration
+
+
+def _flood(address: tuple[str, int], n: int = 3000) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(n):
+            s.sendto(b"x" * 1000, address)
+
+
+async def test_receive_drops_count_the_clients_own_sockets_only(snmpd):
+    """Replies dropped on our socket (buffer full) are what makes answered polls time out; drops on
+    another socket of the host are not ours to report."""
+    if socket_drops(set()) is None:
+        pytest.skip("no /proc/net/udp (not Linux)")
+    client = PysnmpClient(rcvbuf=4096)  # a tiny buffer the kernel fills at once
+    try:
+        target = v2c(snmpd)
+        await client.register([target])
+        assert (await client.probe(target)).ok  # the kernel binds the socket at its first send
+        assert client.receive_drops() == 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            other.bind(("127.0.0.1", 0))
+            _flood(other.getsockname())  # never read: the kernel drops most of it, on that socket
+            other_drops = socket_drops({os.fstat(other.fileno()).st_ino})
+            assert other_drops and other_drops > 0
+            assert client.receive_drops() == 0  # the host's drops are not the client's
+        [(host, port)] = client.local_addresses
+        _flood(("127.0.0.1" if host in ("0.0.0.0", "") else host, port))  # the loop does not run meanwhile, so nothing is read: ours drop
+        ours = client.receive_drops()
+        assert ours and ours > 1000
+    finally:
+        await client.close()

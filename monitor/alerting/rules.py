@@ -70,7 +70,7 @@ def fold_quiet(previous: Mapping[str, float], snapshot: Snapshot) -> dict[str, f
     """
     out: dict[str, float] = {}
     for ap in snapshot.aps:
-        if ap.status != ApStatus.UP or ap.last_poll_at is None or not ap.clients or ap.client_total > 0:
+        if ap.status != ApStatus.UP or ap.last_poll_at is None or not ap.clients or (ap.client_total or 0) > 0:
             continue
         out[ap.ap] = previous.get(ap.ap, ap.last_poll_at)
     return out
@@ -166,7 +166,7 @@ def _silent_alerts(sv: SiteView, muted: set[str], parents: tuple[str, ...], inpu
         quiet = inputs.quiet_since.get(ap.ap)
         if quiet is None or ap.ap in muted or ap.status != ApStatus.UP or now - quiet < th.silent_after:
             continue
-        neighbours = sum(o.client_total for o in sv.aps if o.ap != ap.ap and o.status == ApStatus.UP)
+        neighbours = sum(o.client_total or 0 for o in sv.aps if o.ap != ap.ap and o.status == ApStatus.UP)
         last_week = inputs.last_week_clients.get(ap.ap, 0)
         if neighbours < th.silent_min_clients and last_week < th.silent_min_clients:
             continue

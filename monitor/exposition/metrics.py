@@ -14,6 +14,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from collectors.types import ErrorKind
+from monitor.domain.clients import series as client_series
 from monitor.domain.vocabulary import ApStatus, SiteStatus
 from monitor.exposition.metric_names import METRICS
 from monitor.exposition.snapshot import Snapshot
@@ -50,7 +51,10 @@ class FleetCollector(Collector):
             if sv.since is not None:
                 f["wifi_site_state_since_timestamp_seconds"].add_metric([sid], sv.since)
             f["wifi_site_in_service"].add_metric([sid], 1.0 if sv.in_service else 0.0)
-            f["wifi_site_clients"].add_metric([sid], float(sum(a.client_total for a in sv.aps)))
+            counted = [a.client_total for a in sv.aps if a.status == ApStatus.UP and a.client_total is not None]
+            if counted:  # no AP's count known: no total, rather than a 0 nobody measured
+                f["wifi_site_clients"].add_metric([sid], float(sum(counted)))
+            f["wifi_site_clients_uncounted_aps"].add_metric([sid], float(len(sv.aps) - len(counted)))
             for st in ApStatus:
                 f["wifi_site_aps"].add_metric([sid, st.value], float(sum(a.status == st for a in sv.aps)))
             if sv.availability_month_to_date is not None:
@@ -85,9 +89,11 @@ class FleetCollector(Collector):
                     continue  # stale device readings would lie; up/state/info above still say what is known
                 if a.uptime_seconds is not None:
                     f["wifi_ap_uptime_seconds"].add_metric(key, a.uptime_seconds)
-                for c in a.clients:
-                    f["wifi_ap_clients"].add_metric(key + [c.radio, c.ssid, c.level], float(c.count))
-                if a.client_level is not None:
+                for labels, (count, rows) in client_series(a.clients).items():
+                    f["wifi_ap_clients"].add_metric(key + list(labels), float(count))
+                    if rows > 1:
+                        f["wifi_ap_client_rows"].add_metric(key + list(labels), float(rows))
+                if a.client_level is not None and a.client_total is not None:
                     f["wifi_ap_stations"].add_metric(key + [a.client_level], float(a.client_total))
                 if a.rx_bytes is not None:
                     f["wifi_ap_receive_bytes"].add_metric(key, float(a.rx_bytes))

@@ -35,10 +35,11 @@ class ApView:
     last_poll_at: float | None = None
 
     @property
-    def client_total(self) -> int:
-        """Stations on this AP, counted once: the sum at one level (``monitor.domain.clients.device_total``)."""
+    def client_total(self) -> int | None:
+        """Stations on this AP, counted once: the sum at one level (``monitor.domain.clients.device_total``);
+        None when the AP reported no counts (unknown, not zero)."""
         total = device_total(self.clients)
-        return total[0] if total else 0
+        return total[0] if total else None
 
     @property
     def client_level(self) -> str | None:

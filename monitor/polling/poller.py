@@ -96,6 +96,8 @@ class Poller:
         self._data: dict[str, DeviceData] = {e.id: DeviceData(profile=e.device.profile, model=e.device.model)
                                              for e in self._entries.values()}
         self._rechecks: dict[str, asyncio.Task[None]] = {}
+        # Devices of a round still being handled when it ended (see monitor.polling.rounds), per round.
+        self._stragglers: dict[str, dict[str, asyncio.Task[None]]] = {"probe": {}, "metrics": {}}
         # Controller mode: an AP naming a controller is watched through that controller's AP table.
         self._watch = ControllerWatch(loaded, self._entries.values(), client, profiles, self._count,
                                       lambda e: self.tracks[e.id].mode == "active", self._sighted)
@@ -146,7 +148,7 @@ class Poller:
         due = [self._entries[k] for k in self._order
                if k not in self._rechecks and not self._watch.via(self._entries[k])]
         await run_round("probe", self._cfg.probe_interval, self._cfg.spread, due, self._probe_entry,
-                        self._metrics, self._clock)
+                        self._metrics, self._clock, self._stragglers["probe"])
         # One walk of each controller's AP table stands for the probes of all the APs it watches.
         await asyncio.gather(*(self._watch.poll(cid) for cid, aps in self._watch.watched.items() if aps))
         self.first_probe_round_done = True
@@ -159,7 +161,7 @@ class Poller:
                and self.tracks[k].mode == "active"
                and (not self._watch.via(self._entries[k]) or getattr(self._entries[k].device, "poll_direct", False))]
         await run_round("metrics", self._cfg.metrics_interval, self._cfg.spread, due, self._poll_entry,
-                        self._metrics, self._clock)
+                        self._metrics, self._clock, self._stragglers["metrics"])
 
     async def probe_now(self, entity: str) -> None:
         """An immediate out-of-round probe (a trap said something happened)."""
@@ -208,6 +210,10 @@ class Poller:
         at = result.started_at + result.duration
         via_controller = self._watch.via(entry)
         uplink = profile.interfaces.uplink if profile.interfaces else None
+        if result.protocol_errors:  # objects answered with the wrong type: not used, counted as errors
+            self._metrics.snmp_errors.labels("poll", ErrorKind.PROTOCOL.value).inc(  # type: ignore[union-attr]
+                len(result.protocol_errors))
+            log.debug("poll_protocol_errors device=%s objects=%s", entry.id, "; ".join(result.protocol_errors))
         rx, tx, events = fold_poll(data, entry.id, entry.site.id, result, uplink, own_clients=not via_controller)
         self._emit_each(events)
         if entry.scope == Scope.AP:  # usage is the APs'; an uplink's traffic is theirs again
@@ -221,7 +227,8 @@ class Poller:
         e, v = sighting.entry, sighting.verdict
         if v is not None and v.ok:
             ticks = v.row.uptime_ticks if v.row is not None and not getattr(e.device, "poll_direct", False) else None
-            self._emit_each(fold_controller_row(self._data[e.id], e.id, e.site.id, v.clients, ticks, sighting.at))
+            window = (sighting.seen.started_at, sighting.at)
+            self._emit_each(fold_controller_row(self._data[e.id], e.id, e.site.id, v.clients, ticks, window))
             total = device_total(v.clients)
             self.usage.add(e.id, e.site.id, sighting.at, total[0] if total else None, 0, 0)
         self._observe(e, sighting.seen)
@@ -357,7 +364,8 @@ class Poller:
         return self._snapshot
 
     async def close(self) -> None:
-        tasks = list(self._rechecks.values()) + self._watch.in_flight()
+        tasks = (list(self._rechecks.values()) + self._watch.in_flight()
+                 + [t for round_ in self._stragglers.values() for t in round_.values()])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

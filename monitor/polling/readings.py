@@ -19,7 +19,9 @@ from monitor.domain.vocabulary import Event, EventKind
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES_PER_SECOND = 1.25e9  # 10 Gbit/s: anything faster between two polls is a counter reset
+# What an interface that does not say its speed (no ifHighSpeed/ifSpeed, or 0) is assumed to carry at most:
+# 10 Gbit/s. Anything faster between two polls is a counter reset.
+MAX_BYTES_PER_SECOND = 1.25e9
 
 
 @dataclass
@@ -42,18 +44,25 @@ class DeviceData:
     rx_total: int | None = None
     tx_total: int | None = None
     raw: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
-    counters_boot_at: float | None = None
+    counters_reboots: int = 0  # ``reboots`` when the octet counters were last taken
     counters_at: float | None = None
 
 
-def fold_uptime(data: DeviceData, device: str, site: str, ticks: int, at: float) -> list[Event]:
-    """Advance the device's uptime to ``ticks`` read at ``at``; a reboot is counted and returned as an event."""
-    data.uptime, rebooted = advance_uptime(data.uptime, ticks, at)
+def fold_uptime(data: DeviceData, device: str, site: str, ticks: int, window: tuple[float, float]) -> list[Event]:
+    """Take ``ticks``, read by the agent between ``window``'s (sent, answered) times; a reboot is counted
+    and returned as an event (``monitor.domain.counters.advance_uptime`` judges it)."""
+    sent, answered = window
+    data.uptime, rebooted = advance_uptime(data.uptime, ticks, answered, answered - sent)
     if not rebooted:
         return []
     data.reboots += 1
     log.info("device_rebooted device=%s uptime=%.0fs", device, data.uptime.seconds)
     return [Event(EventKind.REBOOT, device, site, data.uptime.boot_at, f"uptime back to {data.uptime.seconds:.0f} s")]
+
+
+def _uptime_window(result: ProbeResult | PollResult) -> tuple[float, float]:
+    """When the agent read the result's uptime: its request's window, else the whole exchange's."""
+    return result.uptime_window or (result.started_at, result.started_at + result.duration)
 
 
 def fold_probe(data: DeviceData, device: str, site: str, result: ProbeResult) -> list[Event]:
@@ -65,7 +74,7 @@ def fold_probe(data: DeviceData, device: str, site: str, result: ProbeResult) ->
         return []
     if result.uptime_ticks is None:
         return []
-    return fold_uptime(data, device, site, result.uptime_ticks, result.started_at + result.duration)
+    return fold_uptime(data, device, site, result.uptime_ticks, _uptime_window(result))
 
 
 def fold_poll(data: DeviceData, device: str, site: str, result: PollResult, uplink: Sequence[str] | None,
@@ -78,7 +87,7 @@ def fold_poll(data: DeviceData, device: str, site: str, result: PollResult, upli
     at = result.started_at + result.duration
     events: list[Event] = []
     if result.uptime_ticks is not None:
-        events += fold_uptime(data, device, site, result.uptime_ticks, at)
+        events += fold_uptime(data, device, site, result.uptime_ticks, _uptime_window(result))
     data.last_poll_at = at
     if own_clients:  # the controller's counts win: one source per AP, never both added
         data.clients = result.clients
@@ -108,32 +117,35 @@ def fold_traffic(data: DeviceData, device: str, site: str, uplink: Sequence[str]
                  interfaces: Sequence[InterfaceCounters], at: float) -> tuple[int, int, list[Event]]:
     """Fold the uplink interfaces' octet counters into the monotonic totals; the bytes since last time."""
     chosen = uplink_interfaces(uplink, interfaces)
-    boot_at = data.uptime.boot_at if data.uptime else None
-    rebooted = (boot_at is not None and data.counters_boot_at is not None
-                and abs(boot_at - data.counters_boot_at) > 30.0)
+    rebooted = data.counters_at is not None and data.reboots != data.counters_reboots
     elapsed = at - data.counters_at if data.counters_at else 0.0
     rx_sum = tx_sum = 0
     reset = False
     for iface in chosen:
         prev_rx, prev_tx = data.raw.get(iface.index, (None, None))
+        capacity = iface.speed_bps / 8 if iface.speed_bps else MAX_BYTES_PER_SECOND
         if iface.in_octets is not None:
-            d, r = counter_delta(prev_rx, iface.in_octets, iface.counter_bits, elapsed, rebooted, MAX_BYTES_PER_SECOND)
+            d, r = counter_delta(prev_rx, iface.in_octets, iface.counter_bits, elapsed, rebooted, capacity)
             rx_sum, reset = rx_sum + d, reset or r
         if iface.out_octets is not None:
-            d, r = counter_delta(prev_tx, iface.out_octets, iface.counter_bits, elapsed, rebooted, MAX_BYTES_PER_SECOND)
+            d, r = counter_delta(prev_tx, iface.out_octets, iface.counter_bits, elapsed, rebooted, capacity)
             tx_sum, reset = tx_sum + d, reset or r
         data.raw[iface.index] = (iface.in_octets, iface.out_octets)
     events = [Event(EventKind.COUNTER_RESET, device, site, at, "octet counter discontinuity")] if reset else []
-    data.rx_total = (data.rx_total or 0) + rx_sum
-    data.tx_total = (data.tx_total or 0) + tx_sum
-    data.counters_boot_at, data.counters_at = boot_at, at
+    # A device that names its interfaces but gives no octets has no total: unknown, not 0 bytes.
+    if any(i.in_octets is not None for i in chosen):
+        data.rx_total = (data.rx_total or 0) + rx_sum
+    if any(i.out_octets is not None for i in chosen):
+        data.tx_total = (data.tx_total or 0) + tx_sum
+    data.counters_reboots, data.counters_at = data.reboots, at
     return rx_sum, tx_sum, events
 
 
 def fold_controller_row(data: DeviceData, device: str, site: str, clients: tuple[ClientCount, ...],
-                        uptime_ticks: int | None, at: float) -> list[Event]:
-    """Take what a controller's AP table says about a listed AP: its clients and, if given, its uptime."""
-    data.clients, data.last_poll_at = clients, at
+                        uptime_ticks: int | None, window: tuple[float, float]) -> list[Event]:
+    """Take what a controller's AP table says about a listed AP: its clients and, if given, its uptime
+    (read somewhere within ``window``, the controller poll's (start, end))."""
+    data.clients, data.last_poll_at = clients, window[1]
     if uptime_ticks is None:
         return []
-    return fold_uptime(data, device, site, uptime_ticks, at)
+    return fold_uptime(data, device, site, uptime_ticks, window)
