@@ -452,7 +452,7 @@ class PysnmpClient:
             )
         else:
             log.debug("snmp_rcvbuf wanted=%d got=%d", want, got)
-        return got
+        return int(got)
 
     def _on_datagram(
         self, slot: _EngineSlot, dispatcher: Any, domain: Any, address: Any, message: bytes

@@ -90,7 +90,7 @@ class Service:
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
         await self.store.call(self.store.migrate)
-        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,  # type: ignore[union-attr]
+        writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
                              journal=self.store.journal_path())
         await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
         now = time.time()
@@ -219,7 +219,7 @@ class Service:
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         if event.job_id in ("probe", "metrics"):
-            self.metrics.round_overruns.labels(event.job_id).inc()  # type: ignore[union-attr]
+            self.metrics.round_overruns.labels(event.job_id).inc()
             log.warning("round_skipped round=%s reason=previous_still_running", event.job_id)
 
     def _flush_usage(self, writer: StoreWriter, poller: Poller) -> None:
@@ -228,17 +228,17 @@ class Service:
             writer.submit_durable(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
 
     def _housekeeping(self, writer: StoreWriter, client: PysnmpClient) -> None:
-        self.metrics.store_queue.set(writer.depth)  # type: ignore[union-attr]
+        self.metrics.store_queue.set(writer.depth)
         m = self.metrics
         for name, counter in (("failures", m.store_errors), ("set_aside", m.store_set_aside),
                               ("dropped", m.store_dropped)):
             now, seen = getattr(writer, name), self._writer_seen.get(name, 0)
             if now > seen:
-                counter.inc(now - seen)  # type: ignore[union-attr]
+                counter.inc(now - seen)
                 self._writer_seen[name] = now
         drops = client.receive_drops()
         if drops is not None and drops > self._rcvbuf_seen:
-            self.metrics.udp_rcvbuf_errors.inc(drops - self._rcvbuf_seen)  # type: ignore[union-attr]
+            self.metrics.udp_rcvbuf_errors.inc(drops - self._rcvbuf_seen)
             self._rcvbuf_seen = drops
 
 

@@ -46,8 +46,8 @@ class Alerting:
                 metrics.notifications.labels(name, result)
         self.delivery = Delivery(
             store, channels, settings.delivery, writer=writer,
-            on_result=lambda c, r: metrics.notifications.labels(c, r).inc(),  # type: ignore[union-attr]
-            on_depth=metrics.outbox_depth.set,  # type: ignore[union-attr]
+            on_result=lambda c, r: metrics.notifications.labels(c, r).inc(),
+            on_depth=metrics.outbox_depth.set,
         )
         self.alerter = Alerter(settings, store, writer, self.delivery, lambda: EMPTY, self.tz, registry,
                                windows=windows)

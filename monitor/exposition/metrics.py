@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -55,8 +57,8 @@ class FleetCollector(Collector):
             if counted:  # no AP's count known: no total, rather than a 0 nobody measured
                 f["wifi_site_clients"].add_metric([sid], float(sum(counted)))
             f["wifi_site_clients_uncounted_aps"].add_metric([sid], float(len(sv.aps) - len(counted)))
-            for st in ApStatus:
-                f["wifi_site_aps"].add_metric([sid, st.value], float(sum(a.status == st for a in sv.aps)))
+            for ap_state in ApStatus:
+                f["wifi_site_aps"].add_metric([sid, ap_state.value], float(sum(a.status == ap_state for a in sv.aps)))
             if sv.availability_month_to_date is not None:
                 f["wifi_site_availability_ratio"].add_metric([sid, "month_to_date"], sv.availability_month_to_date)
             if sv.uplink is not None:
@@ -73,8 +75,8 @@ class FleetCollector(Collector):
             for a in sv.aps:
                 key = [sid, a.ap]
                 f["wifi_ap_up"].add_metric(key, 1.0 if a.status == ApStatus.UP else 0.0)
-                for st in ApStatus:
-                    f["wifi_ap_state"].add_metric(key + [st.value], 1.0 if a.status == st else 0.0)
+                for ap_state in ApStatus:
+                    f["wifi_ap_state"].add_metric(key + [ap_state.value], 1.0 if a.status == ap_state else 0.0)
                 if a.since is not None:
                     f["wifi_ap_state_since_timestamp_seconds"].add_metric(key, a.since)
                 f["wifi_ap_info"].add_metric(key + [a.profile, a.model, a.address], 1.0)
@@ -121,37 +123,50 @@ class ServiceMetrics:
     """The service's own instruments, registered on one registry (a fresh one per test)."""
 
     def __init__(self, registry: CollectorRegistry, version: str):
-        def make(name: str) -> Counter | Gauge | Histogram:
+        def labelled(kind: type[Any], name: str) -> Any:
             spec = METRICS[name]
-            kinds = {"counter": Counter, "gauge": Gauge}
-            if spec.type == "histogram":
+            if spec.type != kind.__name__.lower():
+                raise TypeError(f"{name} is a {spec.type} in metric_names, not a {kind.__name__}")
+            if kind is Histogram:
                 buckets = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
                 return Histogram(name, spec.help, spec.labels, registry=registry, buckets=buckets)
-            return kinds[spec.type](name, spec.help, spec.labels, registry=registry)
+            return kind(name, spec.help, spec.labels, registry=registry)
 
-        self.round_duration = make("wifimon_round_duration_seconds")
-        self.rounds = make("wifimon_rounds")
-        self.round_overruns = make("wifimon_round_overruns")
-        self.last_round = make("wifimon_last_round_timestamp_seconds")
-        self.snmp_requests = make("wifimon_snmp_requests")
-        self.snmp_errors = make("wifimon_snmp_errors")
-        self.udp_rcvbuf_errors = make("wifimon_udp_receive_buffer_errors")
-        self.store_write = make("wifimon_store_write_seconds")
-        self.store_errors = make("wifimon_store_errors")
-        self.store_queue = make("wifimon_store_queue_depth")
-        self.store_set_aside = make("wifimon_store_jobs_set_aside")
-        self.store_dropped = make("wifimon_store_jobs_dropped")
-        self.aps_configured = make("wifimon_aps_configured")
-        self.notifications = make("wifimon_notifications")
-        self.outbox_depth = make("wifimon_outbox_depth")
-        self.traps_received = make("wifimon_traps_received")
-        self.trap_engine_ids = make("wifimon_trap_engine_ids")
-        build = make("wifimon_build_info")
-        build.labels(version).set(1)  # type: ignore[union-attr]
+        def counter(name: str) -> Counter:
+            made: Counter = labelled(Counter, name)
+            return made
+
+        def gauge(name: str) -> Gauge:
+            made: Gauge = labelled(Gauge, name)
+            return made
+
+        def histogram(name: str) -> Histogram:
+            made: Histogram = labelled(Histogram, name)
+            return made
+
+        self.round_duration = histogram("wifimon_round_duration_seconds")
+        self.rounds = counter("wifimon_rounds")
+        self.round_overruns = counter("wifimon_round_overruns")
+        self.last_round = gauge("wifimon_last_round_timestamp_seconds")
+        self.snmp_requests = counter("wifimon_snmp_requests")
+        self.snmp_errors = counter("wifimon_snmp_errors")
+        self.udp_rcvbuf_errors = counter("wifimon_udp_receive_buffer_errors")
+        self.store_write = histogram("wifimon_store_write_seconds")
+        self.store_errors = counter("wifimon_store_errors")
+        self.store_queue = gauge("wifimon_store_queue_depth")
+        self.store_set_aside = counter("wifimon_store_jobs_set_aside")
+        self.store_dropped = counter("wifimon_store_jobs_dropped")
+        self.aps_configured = gauge("wifimon_aps_configured")
+        self.notifications = counter("wifimon_notifications")
+        self.outbox_depth = gauge("wifimon_outbox_depth")
+        self.traps_received = counter("wifimon_traps_received")
+        self.trap_engine_ids = gauge("wifimon_trap_engine_ids")
+        build = gauge("wifimon_build_info")
+        build.labels(version).set(1)
         for r in ("probe", "metrics"):  # present from the start, so rate() and alerts see zeros
-            self.rounds.labels(r)  # type: ignore[union-attr]
-            self.round_overruns.labels(r)  # type: ignore[union-attr]
+            self.rounds.labels(r)
+            self.round_overruns.labels(r)
         for op in ("probe", "poll"):
-            self.snmp_requests.labels(op)  # type: ignore[union-attr]
+            self.snmp_requests.labels(op)
             for kind in ErrorKind:
-                self.snmp_errors.labels(op, kind.value)  # type: ignore[union-attr]
+                self.snmp_errors.labels(op, kind.value)

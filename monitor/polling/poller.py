@@ -106,7 +106,7 @@ class Poller:
         self._snapshot = Snapshot(taken_at=0.0, sites=())
         self._dirty = True
         self.first_probe_round_done = False
-        metrics.aps_configured.set(sum(e.scope == Scope.AP for e in self._entries.values()))  # type: ignore[union-attr]
+        metrics.aps_configured.set(sum(e.scope == Scope.AP for e in self._entries.values()))
 
     # -- start-up ---------------------------------------------------------------------------------
 
@@ -211,7 +211,7 @@ class Poller:
         via_controller = self._watch.via(entry)
         uplink = profile.interfaces.uplink if profile.interfaces else None
         if result.protocol_errors:  # objects answered with the wrong type: not used, counted as errors
-            self._metrics.snmp_errors.labels("poll", ErrorKind.PROTOCOL.value).inc(  # type: ignore[union-attr]
+            self._metrics.snmp_errors.labels("poll", ErrorKind.PROTOCOL.value).inc(
                 len(result.protocol_errors))
             log.debug("poll_protocol_errors device=%s objects=%s", entry.id, "; ".join(result.protocol_errors))
         rx, tx, events = fold_poll(data, entry.id, entry.site.id, result, uplink, own_clients=not via_controller)
@@ -319,9 +319,9 @@ class Poller:
             self._sink.events([event])
 
     def _count(self, op: str, error: object) -> None:
-        self._metrics.snmp_requests.labels(op).inc()  # type: ignore[union-attr]
+        self._metrics.snmp_requests.labels(op).inc()
         if error is not None:
-            self._metrics.snmp_errors.labels(op, str(error)).inc()  # type: ignore[union-attr]
+            self._metrics.snmp_errors.labels(op, str(error)).inc()
 
     # -- snapshot ---------------------------------------------------------------------------------
 

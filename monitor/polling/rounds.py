@@ -29,7 +29,7 @@ async def run_round(name: str, interval: float, spread: float, entries: Sequence
         del stragglers[key]
     busy = [e.id for e in entries if e.id in stragglers]
     if busy:  # the last round did not finish within its interval: that is an overrun
-        metrics.round_overruns.labels(name).inc()  # type: ignore[union-attr]
+        metrics.round_overruns.labels(name).inc()
         log.warning("round_overrun round=%s interval=%.0fs devices_still_busy=%d first=%s",
                     name, interval, len(busy), busy[0])
         entries = [e for e in entries if e.id not in stragglers]
@@ -61,7 +61,7 @@ async def run_round(name: str, interval: float, spread: float, entries: Sequence
     stragglers.update((key, task) for key, task in tasks.items() if task in pending)
     took = loop.time() - start
     m = metrics
-    m.round_duration.labels(name).observe(took)  # type: ignore[union-attr]
-    m.rounds.labels(name).inc()  # type: ignore[union-attr]
-    m.last_round.labels(name).set(clock())  # type: ignore[union-attr]
+    m.round_duration.labels(name).observe(took)
+    m.rounds.labels(name).inc()
+    m.last_round.labels(name).set(clock())
     log.debug("round_done round=%s took=%.2fs devices=%d unfinished=%d", name, took, len(entries), len(pending))

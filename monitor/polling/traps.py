@@ -184,6 +184,6 @@ async def start_traps(loaded: LoadedConfig, profiles: dict[str, Profile], probe_
         address = await receiver.start()
     except (TrapReceiverError, ValueError) as exc:
         raise ConfigError([f"{loaded.path}: traps: {line}" for line in str(exc).splitlines()]) from None
-    metrics.trap_engine_ids.set_function(lambda: receiver.engine_ids)  # type: ignore[union-attr]
+    metrics.trap_engine_ids.set_function(lambda: receiver.engine_ids)
     log.info("traps_listening address=%s:%d devices=%d", *address, sum(len(v) for v in by_host.values()))
     return TrapService(receiver, handler)
