@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import socket
@@ -154,6 +155,20 @@ def rss(mon: Monitor) -> int:
     assert mon.proc is not None
     status = Path(f"/proc/{mon.proc.pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) // 1024  # type: ignore[union-attr]
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def mean_round(before: str, after: str, name: str) -> float:
+    """Mean duration of the rounds of ``name`` between two scrapes."""
+    def total(m: str, what: str) -> float:
+        return sample(m, f"wifimon_round_duration_seconds_{what}", round=name) or 0.0
+    n = total(after, "count") - total(before, "count")
+    return (total(after, "sum") - total(before, "sum")) / n if n else float("nan")
 
 
 def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = True) -> None:
@@ -349,11 +364,14 @@ def trap_flood(args: argparse.Namespace) -> Run:
             fleet_up(mon)
             before = rss(mon)
             m0 = mon.metrics()
-            started = time.time()
+            assert mon.proc is not None
+            cpu0, started = cpu_seconds(mon.proc.pid), time.time()
             subprocess.run(flood_command(run.tmp, kinds, "127.0.0.1", port, args.datagrams,
                                          [a for pair in zip(aps, strangers, strict=True) for a in pair]),
                            check=True, timeout=3600)
             took = time.time() - started
+            cpu = (cpu_seconds(mon.proc.pid) - cpu0) / took
+            m_flood = mon.metrics()
             rounds = sample(mon.metrics(), "wifimon_rounds_total", round="probe") or 0.0
             wait_until("two more probe rounds", lambda: (sample(mon.metrics(), "wifimon_rounds_total", round="probe")
                                                          or 0) >= rounds + 2, 120)
@@ -368,8 +386,9 @@ def trap_flood(args: argparse.Namespace) -> Run:
                for r in ("rate_limited", "unknown_source", "malformed", "bad_auth", "accepted", "unrecognised")}
     pages = sum(1 for g in hook.got if g["key"].startswith("site_down:"))
     run.row.update(lost="-", duplicated="-", latency="-", rss=f"{before} → {after} MB", notes=(
-        f"{args.datagrams:,} datagrams in {took:.0f} s; overruns {overruns:.0f}; site-down pages {pages}; "
-        f"counted {counted}"))
+        f"{args.datagrams:,} datagrams in {took:.0f} s; monitor CPU {cpu:.0%} meanwhile; mean probe round "
+        f"{mean_round(m0, m_flood, 'probe'):.1f} s during the flood (interval {run.data['service'].get('probe_interval', 15)} s), "
+        f"overruns {overruns:.0f}; site-down pages {pages}; counted {counted}"))
     return run
 
 
