@@ -9,6 +9,7 @@ import pytest
 from monitor.cli.common import pad, width
 from monitor.cli.main import main as cli_main
 from tests.e2e import small_city
+from tests.test_cli import wifimon
 from tests.test_sites_import import H2016, render, row
 
 
@@ -103,3 +104,16 @@ def test_report_help_is_plain_text_and_report_takes_the_config_as_an_argument(tm
     out_dir = tmp_path / "reports"
     assert cli_main(["report", str(config), "--month", "2026-10", "--format", "csv", "--out", str(out_dir)]) == 0
     assert list(out_dir.glob("*.csv")), capsys.readouterr()
+
+
+def test_store_commands_print_no_alembic_lines_on_a_fresh_store(tmp_path):
+    config = small_city(tmp_path)
+    first = wifimon("alerts", "--config", str(config))  # a fresh SQLite store: every migration runs here
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "wifimon.db").exists()
+    assert "alembic" not in first.stderr.lower() and "Running upgrade" not in first.stderr, first.stderr
+    assert "event=store_migrated" in first.stderr and "from=- revision=" in first.stderr, first.stderr
+    for argv in (("ack", "market", "--config", str(config)), ("maintenance", "list", "--config", str(config)),
+                 ("report", str(config), "--month", "2026-10", "--format", "csv", "--out", str(tmp_path / "r"))):
+        out = wifimon(*argv)
+        assert "alembic" not in out.stderr.lower() and "store_migrated" not in out.stderr, (argv, out.stderr)
