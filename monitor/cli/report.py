@@ -113,8 +113,8 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"(unknown {hms(report.total.unknown)} over {len(report.sites)} sites)")
     else:
         print(f"{report.period.label} ({kind}): availability {avail * 100:.3f}% over {len(report.sites)} sites, "
-              f"{report.total.outages} outages, downtime {hms(report.total.downtime)}, "
-              f"unknown {hms(report.total.unknown)}")
+              f"{report.total.outages} site outages, downtime {hms(report.total.downtime)}, "
+              f"unknown {hms(report.total.unknown)}; the outage log lists {len(report.outages)} site and AP outages")
     for f in files:
         print(f"wrote {f}")
     return 0
