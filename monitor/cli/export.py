@@ -36,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--out", type=Path, default=Path("open-data"), metavar="DIR",
                    help="directory to write into, created if need be (default: ./open-data)")
     config_arg(p)
-    p.add_argument("--config", dest="config_option", type=Path, default=None, help="the config file, as an option")
+    p.add_argument("--config", dest="config_option", metavar="CONFIG", type=Path, default=None,
+                   help="the config file, as an option")
     p.set_defaults(func=cmd_open_data)
 
 

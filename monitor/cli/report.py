@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="availability target printed on the cover (default: the config's report.target_percent, "
                         f"{ReportSettings.model_fields['target_percent'].default:g} unless set)")
     config_arg(p)
-    p.add_argument("--config", dest="config_option", type=Path, default=None, help="the config file, as an option")
+    p.add_argument("--config", dest="config_option", metavar="CONFIG", type=Path, default=None,
+                   help="the config file, as an option")
     p.set_defaults(func=cmd_report)
 
 
