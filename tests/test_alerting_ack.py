@@ -82,6 +82,10 @@ def test_cli_ack_by_site_writes_the_store(configured, capsys):
     assert acked["site_down:market"].acked_by == "kim" and acked["site_down:market"].ack_comment == "현장 출동"
     assert acked["site_down:market"].ack_until == pytest.approx(time.time() + 7200, abs=30)
     assert acked["site_down:park"].acked_by is None
+    assert cli("alerts", "--config", str(cfg)) == 0
+    listed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:-1]}
+    assert listed["site_down:market"].endswith(": 현장 출동") and " kim " in listed["site_down:market"], listed
+    assert listed["site_down:park"].rstrip().endswith("-"), listed
 
 
 def test_cli_ack_by_key_and_errors(configured, capsys):

@@ -166,5 +166,8 @@ def test_every_time_printed_is_in_the_city_time_zone_and_says_so(tmp_path):
         server.server_close()
     assert live.returncode == 0, live.stderr
     assert live.stdout.count(kst) == 2, live.stdout  # the site's since and the AP's last poll
+    header, row = [line for line in live.stdout.splitlines() if "market" in line or "REASON" in line]
+    assert "REASON" in header and "AP REASON" in header and row.count("timeout") == 2, live.stdout
+    assert header.index("REASON") == row.index("timeout") and row.rstrip().endswith("공설시장"), live.stdout
     for out in (last_known.stdout, alerts.stdout, planned.stdout, live.stdout):
         assert new_york not in out

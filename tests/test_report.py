@@ -775,3 +775,11 @@ def test_outage_log_names_each_outage_cause(written, report):
     site_rows = [r for r in rows if r["범위"] == "사이트 전체"]
     assert {int(r["장애 번호"]) for r in site_rows if r["이번 기간 장애시간"] != "0:00:00"} == {
         i for c in report.causes for i in c.outage_ids}
+
+
+def test_the_log_names_what_each_outage_count_counts(golden, report, caplog):
+    # The availability figures count site outages; the outage log also lists AP outages within no site outage.
+    assert report.total.outages != len(report.outages)  # else this test could not tell the two apart
+    with caplog.at_level("INFO", logger="monitor.report.build"):
+        make_report(golden, CONFIG, "2026-10", NOW)
+    assert f"site_outages={report.total.outages} outage_log_entries={len(report.outages)} " in caplog.text

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from monitor.cli.common import duration_arg
+from monitor.cli.common import CONFIG_HELP, config_failure, default_config, duration_arg, pad
 from monitor.config.load import ConfigError, parse_config
 from monitor.config.model import Config
 from monitor.domain.local_time import local_text
@@ -54,18 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _config_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=None,
-                   help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
+    p.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
 
 
 def _load(args: argparse.Namespace) -> Config | None:
-    from monitor.cli.common import default_config
-
     path = args.config or default_config()
     try:
         return parse_config(path)
     except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
+        print(config_failure(args.config, path, exc.problems), file=sys.stderr)
         return None
 
 
@@ -137,8 +134,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     print(f"{'KEY':<36} {'SEVERITY':<9} {'STATUS':<10} {'SINCE':<23} {'RESOLVED':<23} ACK")
     for a in rows:
         ack = f"{a.acked_by} {_when(a.acked_at, tz)}" if a.acked_at else "-"
-        print(f"{a.key:<36} {a.severity:<9} {a.status:<10} {_when(a.since, tz):<23} "
-              f"{_when(a.resolved_at, tz):<23} {ack}")
+        if a.acked_at and a.ack_comment:
+            ack += f": {a.ack_comment}"
+        print(f"{pad(a.key, 36)} {pad(a.severity, 9)} {pad(a.status, 10)} {pad(_when(a.since, tz), 23)} "
+              f"{pad(_when(a.resolved_at, tz), 23)} {ack}")
     print(f"({len(rows)} alert(s))")
     return 0
 
@@ -158,8 +157,8 @@ def _undelivered(config: Config, tz: ZoneInfo) -> int:
     print(f"{'ALERT':<36} {'KIND':<12} {'CHANNEL':<12} {'DECIDED':<15} {'STATE':<22} {'TRIES':>5} LAST ERROR")
     for m in rows:
         state = f"given up {_when(m.given_up_at, tz)}" if m.given_up_at is not None else "pending"
-        print(f"{m.alert_key:<36} {m.kind:<12} {m.channel:<12} {_when(m.created_at, tz):<15} {state:<22} "
-              f"{m.attempts:>5} {m.last_error or '-'}")
+        print(f"{pad(m.alert_key, 36)} {pad(m.kind, 12)} {pad(m.channel, 12)} {pad(_when(m.created_at, tz), 15)} "
+              f"{pad(state, 22)} {pad(m.attempts, 5, right=True)} {m.last_error or '-'}")
     given_up = sum(1 for m in rows if m.given_up_at is not None)
     print(f"({len(rows)} undelivered notification(s): {len(rows) - given_up} pending, {given_up} given up)")
     return 0

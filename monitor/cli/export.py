@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.cli.common import config_arg, default_config
+from monitor.cli.common import config_arg, config_failure, default_config, plain
 from monitor.config.load import ConfigError, parse_config
 from monitor.report.build import make_report, month_period, previous_month
 from monitor.report.open_data import ENCODINGS, OPEN_FORMATS, EncodingProblem, write_open_data
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export = subparsers.add_parser("export", help="export data for publication (open data)")
     kinds = export.add_subparsers(dest="export_kind", required=True)
     p = kinds.add_parser("open-data", help="per-site monthly figures as open data (CSV, JSON)",
-                         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                         description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--month", help="YYYY-MM in the city's time zone (default: last month)")
     p.add_argument("--format", default=",".join(OPEN_FORMATS), metavar="LIST",
                    help=f"comma-separated formats out of {','.join(OPEN_FORMATS)} (default: both)")
@@ -36,14 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--out", type=Path, default=Path("open-data"), metavar="DIR",
                    help="directory to write into, created if need be (default: ./open-data)")
     config_arg(p)
-    p.add_argument("--config", dest="config_option", type=Path, default=None, help="the config file, as an option")
+    p.add_argument("--config", dest="config_option", metavar="CONFIG", type=Path, default=None,
+                   help="the config file, as an option")
     p.set_defaults(func=cmd_open_data)
 
 
 def cmd_open_data(args: argparse.Namespace) -> int:
     from monitor.cli.report import open_history
 
-    path = args.config_option or args.config or default_config()
+    named = args.config_option or args.config
+    path = named or default_config()
     formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
     if not formats or any(f not in OPEN_FORMATS for f in formats):
         print(f"wifimon export open-data: --format {args.format!r}: choose one or more of {','.join(OPEN_FORMATS)}",
@@ -52,8 +54,7 @@ def cmd_open_data(args: argparse.Namespace) -> int:
     try:
         config = parse_config(path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        print(config_failure(named, path, exc.problems), file=sys.stderr)
         return 1
     now = time.time()
     month = args.month or previous_month(now, config.service.timezone)

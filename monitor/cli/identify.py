@@ -27,7 +27,7 @@ from collectors.identify import explain, identify_device
 from collectors.profile import Fit, ProfileError, load_profiles, object_labels
 from collectors.snmp import PysnmpClient
 from collectors.types import Credentials, PollResult, Target, V2cCredentials, V3Credentials
-from monitor.cli.common import duration_arg
+from monitor.cli.common import duration_arg, plain
 from monitor.config.types import device_address
 from monitor.domain.clients import device_total
 
@@ -38,7 +38,7 @@ PRIV = ("des", "aes", "aes192", "aes256")
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``identify`` subcommand to the ``wifimon`` parser."""
     p = subparsers.add_parser("identify", help="identify one SNMP device: profile, objects answered, clients",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("address", metavar="HOST[:PORT]", help="the device (port 161 when not given)")
     p.add_argument("--community", default=None, help="SNMP v2c community (default: $WIFIMON_SNMP_COMMUNITY or public)")
     p.add_argument("--v3-user", default=None, help="SNMPv3 user name (instead of a community)")

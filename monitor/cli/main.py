@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from collectors.errors import WifimonError
-from monitor.cli.common import DEFAULT_CONFIGS, config_arg, default_config
+from monitor.cli.common import DEFAULT_CONFIGS, config_arg, config_failure, default_config, default_note, pad
 from monitor.logs import configure
 from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
 from monitor.config.model import Config
@@ -23,11 +23,9 @@ from monitor.domain.local_time import local_text
 
 log = logging.getLogger("monitor.cli.main")
 
-def print_problems(path: Path, exc: ConfigError) -> int:
+def print_problems(named: Path | None, path: Path, exc: ConfigError) -> int:
     """Every problem on its own line, then how many: the same for ``check-config`` and ``run``."""
-    for problem in exc.problems:
-        print(problem, file=sys.stderr)
-    print(f"{path}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    print(config_failure(named, path, [*exc.problems, f"{path}: {len(exc.problems)} problem(s)"]), file=sys.stderr)
     return 1
 
 
@@ -39,7 +37,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         loaded = load_config(path)  # what `run` loads and checks before it starts, no more and no less
         web_config_of(loaded)  # and the web config `run` serves with (exposition's, so not in load_config)
     except ConfigError as exc:
-        return print_problems(path, exc)
+        return print_problems(args.config, path, exc)
     cfg = loaded.config
     aps = sum(len(s.aps) for s in cfg.sites)
     print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
@@ -55,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loaded = with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
         serve(loaded)
     except ConfigError as exc:
-        return print_problems(path, exc)
+        return print_problems(args.config, path, exc)
     except StoreError as exc:
         print(f"wifimon: {exc}", file=sys.stderr)
         return 1
@@ -101,7 +99,7 @@ def print_last_known(cfg: Config) -> None:
     tz = cfg.service.timezone
     print(f"{'SITE':<16} {'LAST STATE':<15} {'SINCE':<23} NAME")
     for entity, state, since in rows:
-        print(f"{entity:<16} {state:<15} {local_text(since, tz, seconds=True):<23} {names[entity]}")
+        print(f"{pad(entity, 16)} {pad(state, 15)} {pad(local_text(since, tz, seconds=True), 23)} {names[entity]}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -109,7 +107,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         cfg = parse_config(path)
     except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
+        print(config_failure(args.config, path, exc.problems), file=sys.stderr)
         return 1
     host, port = split_listen(cfg.service.listen)
     url = f"http://{host}:{port}/api/status"
@@ -118,6 +116,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     except httpx.HTTPError as exc:
         print(f"wifimon status: cannot reach the running service at {url} ({exc.__class__.__name__}: {exc}); "
               "is `wifimon run` running with this config?", file=sys.stderr)
+        if note := default_note(args.config, path):
+            print(note, file=sys.stderr)
         print_last_known(cfg)
         return 1
     if args.json:
@@ -134,16 +134,37 @@ def cmd_status(args: argparse.Namespace) -> int:
     def when(ts: float | None) -> str:
         return local_text(ts, tz, seconds=True)
 
-    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<23} {'AP':<20} {'AP STATE':<15} {'CLIENTS':>7}  {'LAST POLL':<23} NAME")
+    def reason(doc: dict[str, object]) -> str:
+        return str(doc.get("reason") or "-")
+
+    print(f"{'SITE':<16} {'STATE':<15} {'SINCE':<23} {'REASON':<16} {'AP':<20} {'AP STATE':<15} {'AP REASON':<16} "
+          f"{'CLIENTS':>7}  {'LAST POLL':<23} NAME")
     for s in shown:
         for i, a in enumerate(s["aps"]):
-            head = (f"{s['id']:<16} {s['state']:<15} {when(s['since']):<23}" if i == 0 else " " * 56)
+            head = (f"{pad(s['id'], 16)} {pad(s['state'], 15)} {pad(when(s['since']), 23)} {pad(reason(s), 16)}"
+                    if i == 0 else " " * 73)
             clients = "-" if a["clients"] is None else a["clients"]
-            print(f"{head} {a['id']:<20} {a['state']:<15} {clients:>7}  {when(a['last_poll']):<23} "
-                  f"{s['name'] if i == 0 else ''}")
+            print(f"{head} {pad(a['id'], 20)} {pad(a['state'], 15)} {pad(reason(a), 16)} {pad(clients, 7, right=True)}"
+                  f"  {pad(when(a['last_poll']), 23)} {s['name'] if i == 0 else ''}")
     if not args.all:
         print(f"({len(sites) - len(shown)} sites up not shown; --all shows every site)")
     return 0
+
+
+def cmd_import_sites(args: argparse.Namespace) -> int:
+    """``import-sites``, saying loudly when the file it creates becomes the config every later command reads."""
+    from monitor import inventory_import as sites_import
+
+    before = default_config()
+    existed = before.exists()
+    code = sites_import.run(args)
+    after = default_config()
+    if after != before or (not existed and after.exists()):
+        print(f"wifimon import-sites: NOTE: created {after}; from now on every command run here without a config "
+              f"reads it{f' instead of {before}' if existed else ''}. To use another, name it "
+              f"(`wifimon status {before if existed else 'CONFIG'}`, --config) or set $WIFIMON_CONFIG.",
+              file=sys.stderr)
+    return code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -225,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-sites", help="merge the national free Wi-Fi dataset (CSV) into a config's sites",
                        description=sites_import.DESCRIPTION)
     sites_import.add_arguments(p)
-    p.set_defaults(func=sites_import.run)
+    p.set_defaults(func=cmd_import_sites)
 
     from monitor.cli import identify
 

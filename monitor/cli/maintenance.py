@@ -11,7 +11,6 @@ import argparse
 import getpass
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from monitor.cli.common import UsageError, duration_arg
+from monitor.cli.common import CONFIG_HELP, UsageError, config_failure, default_config, duration_arg, pad
 from monitor.config.load import ConfigError, parse_config
 from monitor.config.model import Category, Config, MaintenanceEntry
 from monitor.domain.local_time import local_text
@@ -94,18 +93,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _config_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=None,
-                   help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
+    p.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
 
 
 def _load(args: argparse.Namespace) -> tuple[Path, Config]:
-    from monitor.cli.common import default_config
-
     path = args.config or default_config()
     try:
         return path, parse_config(path)
     except ConfigError as exc:
-        raise UsageError("\n".join(exc.problems)) from None
+        raise UsageError(config_failure(args.config, path, exc.problems)) from None
 
 
 def _store(config: Config) -> Store:
@@ -236,7 +232,8 @@ def _list(args: argparse.Namespace) -> int:
         else:
             when = _span(*occurrence, tz)
         scope = _describe_scope(w.scope_kind, w.scope_value, config)
-        print(f"{ident:<10} {_pad(scope, 30)} {when:<40} {w.recurrence or '-':<8} {_pad(w.created_by, 12)} {w.comment}")
+        print(f"{pad(ident, 10)} {pad(scope, 30)} {pad(when, 40)} {pad(w.recurrence or '-', 8)} {pad(w.created_by, 12)} "
+              f"{w.comment}")
         shown += 1
     if not shown:
         print("(no maintenance windows" + ("" if args.all else " in force or to come; --all lists ended ones") + ")")
@@ -276,12 +273,6 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 # -- formatting -----------------------------------------------------------------------------------
-
-
-def _pad(text: str, width: int) -> str:
-    """Left-justify counting Korean (East Asian wide) characters as two columns, as a terminal shows them."""
-    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - shown)
 
 
 def _fmt(ts: float, tz: str) -> str:

@@ -1,6 +1,6 @@
 """``wifimon report``: write the monthly availability report for the ministry.
 
-    wifimon report --month 2026-10 [--format xlsx,csv,pdf] [--out DIR] [--lang ko|en] [--config PATH]
+    wifimon report [CONFIG] --month 2026-10 [--format xlsx,csv,pdf] [--out DIR] [--lang ko|en]
 
 The month is a calendar month in the city's time zone (``service.timezone``); without ``--month``, the
 last complete one. The current month gives a month-to-date report, marked as such in the file names
@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from monitor.cli.common import config_arg, config_failure, default_config, plain
 from monitor.config.load import ConfigError, parse_config
 from monitor.report.build import make_report, month_period, previous_month
 from monitor.report.formats import FORMATS, write_report
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``report`` subcommand to the ``wifimon`` parser."""
     p = subparsers.add_parser("report", help="write the monthly availability report (XLSX, CSV, PDF)",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--month", help="YYYY-MM in the city's time zone (default: last month)")
     p.add_argument("--format", default=",".join(FORMATS), metavar="LIST",
                    help=f"comma-separated formats out of {','.join(FORMATS)} (default: all)")
@@ -39,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--target", type=float, default=None, metavar="PERCENT",
                    help="availability target printed on the cover (default: the config's report.target_percent, "
                         f"{ReportSettings.model_fields['target_percent'].default:g} unless set)")
-    p.add_argument("--config", type=Path, default=None,
-                   help="config file (default: $WIFIMON_CONFIG, config/wifimon.yaml, config/demo/wifimon.yaml)")
+    config_arg(p)
+    p.add_argument("--config", dest="config_option", metavar="CONFIG", type=Path, default=None,
+                   help="the config file, as an option")
     p.set_defaults(func=cmd_report)
 
 
@@ -67,10 +69,10 @@ def open_history(url: str) -> tuple[Store, str | None]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from monitor.cli.common import default_config
     from monitor.report.formats.pdf_writer import FontMissing
 
-    path = args.config or default_config()
+    named = args.config_option or args.config
+    path = named or default_config()
     formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if not formats or unknown:
@@ -82,8 +84,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         config = parse_config(path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        print(config_failure(named, path, exc.problems), file=sys.stderr)
         return 1
     now = time.time()
     month = args.month or previous_month(now, config.service.timezone)
@@ -113,8 +114,8 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"(unknown {hms(report.total.unknown)} over {len(report.sites)} sites)")
     else:
         print(f"{report.period.label} ({kind}): availability {avail * 100:.3f}% over {len(report.sites)} sites, "
-              f"{report.total.outages} outages, downtime {hms(report.total.downtime)}, "
-              f"unknown {hms(report.total.unknown)}")
+              f"{report.total.outages} site outages, downtime {hms(report.total.downtime)}, "
+              f"unknown {hms(report.total.unknown)}; the outage log lists {len(report.outages)} site and AP outages")
     for f in files:
         print(f"wrote {f}")
     return 0

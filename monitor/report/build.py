@@ -575,9 +575,11 @@ def make_report(store: Store, config: Config | LoadedConfig, month: str, now: fl
     period = month_period(month, cfg.service.timezone, now)
     history = gather(store, period, extra_windows=config_windows(cfg))
     report = build(cfg, history, period, now, target, previous_figures(store, cfg, period))
-    log.info("report_built month=%s month_to_date=%s sites=%d aps=%d outages=%d availability=%s",
-             period.label, period.month_to_date, len(report.sites), len(report.aps), len(report.outages),
-             report.total.availability)
+    # Two counts that differ, so each named for what it counts: the site outages in the availability figures
+    # (with counted downtime), and the outage log's lines (site outages, and AP outages within no site outage).
+    log.info("report_built month=%s month_to_date=%s sites=%d aps=%d site_outages=%d outage_log_entries=%d "
+             "availability=%s", period.label, period.month_to_date, len(report.sites), len(report.aps),
+             report.total.outages, len(report.outages), report.total.availability)
     return report
 
 

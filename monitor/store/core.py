@@ -137,6 +137,7 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        before = self.revision()
         try:
             with self._engine.begin() as conn:
                 if self._dialect == "postgresql":
@@ -147,7 +148,10 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
             raise StoreError(self.display_url, "migrate", self._describe(exc)) from exc
         except CommandError as exc:  # e.g. the database is at a revision this version does not know
             raise StoreError(self.display_url, "migrate", str(exc)) from exc
-        log.info("store_migrated url=%s revision=%s", self.display_url, self.revision())
+        after = self.revision()
+        # Every CLI command migrates the store it opens: a line only when the schema changed, not on every ack.
+        (log.info if after != before else log.debug)(
+            "store_migrated url=%s from=%s revision=%s", self.display_url, before or "-", after)
 
     def revision(self) -> str | None:
         """The schema revision the database is at (None before the first migration)."""
