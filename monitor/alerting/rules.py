@@ -15,6 +15,8 @@ The rules, with their thresholds in :class:`monitor.alerting.settings.Thresholds
   AP per window; the engine also caps them fleet-wide.
 - ``ap_silent`` (warning): up and answering, zero clients for ``silent_after`` while the site's other
   APs have clients, or this AP had clients in the same hour a week ago: a dead radio or DHCP looks so.
+- ``controller_table_lost`` (critical): a controller answers but its AP table is empty or far shorter than
+  its last good walk: ONE alert for the controller (rows before / now); its APs are unknown, not down.
 - ``service_overrun`` / ``service_store`` / ``service_channel``: the monitor's own health;
   ``service_undelivered`` (warning, one-shot, on the other channels): delivery gave messages to a channel up.
 
@@ -93,6 +95,8 @@ def desired_alerts(inputs: RuleInputs, th: Thresholds, now: float) -> dict[str, 
         muted = {a.ap for a in sv.aps if windows and in_maintenance(windows, sv.site, now, a.ap)}
         for alert in _site_alerts(sv, events_by_site.get(sv.site.id, ()), muted, inputs, th, now):
             alerts[alert.key] = alert
+    for alert in _controller_alerts(inputs.snapshot):
+        alerts[alert.key] = alert
     for alert in _health_alerts(inputs.health, th, now):
         alerts[alert.key] = alert
     return alerts
@@ -173,6 +177,15 @@ def _silent_alerts(sv: SiteView, muted: set[str], parents: tuple[str, ...], inpu
         why = f"neighbours={neighbours}" if neighbours >= th.silent_min_clients else f"last_week={last_week}"
         yield _base(sv, Rule.AP_SILENT, ap.ap, "warning", quiet, ap=ap.ap, aps=(ap.ap,), detail=why,
                     parents=parents)
+
+
+def _controller_alerts(snapshot: Snapshot) -> Iterable[Alert]:
+    for c in snapshot.controllers:
+        if c.table_lost_since is not None:
+            before = "none" if c.rows_before is None else str(c.rows_before)
+            yield Alert(key=alert_key(Rule.CONTROLLER_TABLE_LOST, c.controller), rule=Rule.CONTROLLER_TABLE_LOST,
+                        severity="critical", since=c.table_lost_since, total_aps=c.aps_watched,
+                        detail=f"{c.controller}|{before}|{c.rows_now}")
 
 
 def _health_alerts(h: ServiceHealth, th: Thresholds, now: float) -> Iterable[Alert]:

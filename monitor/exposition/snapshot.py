@@ -69,10 +69,23 @@ class SiteView:
 
 
 @dataclass(frozen=True)
+class ControllerView:
+    """A wireless controller as its last poll saw it. ``table_lost_since``: its AP table is lost (see
+    ``monitor.polling.controller.table_lost``), with the last good and the current row counts."""
+
+    controller: str
+    table_lost_since: float | None = None
+    rows_before: int | None = None
+    rows_now: int | None = None
+    aps_watched: int = 0
+
+
+@dataclass(frozen=True)
 class Snapshot:
     taken_at: float
     sites: tuple[SiteView, ...]
     first_probe_round_done: bool = False
+    controllers: tuple[ControllerView, ...] = ()
 
     @property
     def aps(self) -> tuple[ApView, ...]:
