@@ -293,9 +293,18 @@ async def test_aruba_instant_aps_match_by_mac_with_uptime_from_the_controller(co
 async def test_an_unreachable_controller_fails_its_aps_observations_with_its_error(tmp_path):
     port = free_udp_port()  # nothing listens there
     poller, sink, client = _poller(tmp_path, f"127.0.0.1:{port}", "x", CISCO_APS[:2], timeout=0.2)
-    await _run(poller, client, lambda: poller.tracks["s1-ap1"].status == ApStatus.DOWN)
+    await _run(poller, client, lambda: all(poller.tracks[a].status == ApStatus.DOWN for a in ("s1-ap1", "s1-ap2")))
     assert poller.tracks["s1-ap1"].reason == Reason.TIMEOUT
     assert "through controller wlc1" in poller.tracks["s1-ap1"].detail
+    # Recorded as the data says (down, timeout), paged once: for the controller, the site's alert under it.
+    assert [t.new for t in sink.recorded if t.entity == "s1-ap1"] == ["down"]
+    poller.publish()
+    (view,) = poller.snapshot().controllers
+    assert view.failing_since is not None and view.error.startswith("timeout")
+    alerts = desired_alerts(RuleInputs(poller.snapshot()), Thresholds(), time.time())
+    assert sorted(alerts) == ["controller_down:wlc1", "site_down:s1"]
+    assert alerts["controller_down:wlc1"].aps == ("s1-ap1", "s1-ap2")
+    assert alerts["site_down:s1"].parents == ("controller_down:wlc1",)
 
 
 async def test_a_table_that_comes_back_empty_is_one_controller_alert_and_unknown_aps(controllers, tmp_path):

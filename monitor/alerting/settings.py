@@ -35,6 +35,7 @@ Severity = Literal["critical", "warning", "info"]
 RuleName = Literal[
     "site_down", "site_degraded", "ap_rebooted", "ap_flapping", "ap_silent", "ferry_backhaul_lost",
     "service_overrun", "service_store", "service_channel", "service_undelivered", "controller_table_lost",
+    "controller_down",
 ]
 
 

@@ -71,13 +71,16 @@ class SiteView:
 @dataclass(frozen=True)
 class ControllerView:
     """A wireless controller as its last poll saw it. ``table_lost_since``: its AP table is lost (see
-    ``monitor.polling.controller.table_lost``), with the last good and the current row counts."""
+    ``monitor.polling.controller.table_lost``), with the last good and the current row counts;
+    ``failing_since``: it does not answer."""
 
     controller: str
     table_lost_since: float | None = None
     rows_before: int | None = None
     rows_now: int | None = None
-    aps_watched: int = 0
+    aps: tuple[str, ...] = ()  # the APs watched through it
+    failing_since: float | None = None  # its polls fail (no answer) since then
+    error: str = ""
 
 
 @dataclass(frozen=True)

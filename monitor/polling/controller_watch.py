@@ -33,6 +33,8 @@ class ControllerEntry:
     profile: str  # "auto" until identified
     rows_good: int | None = None  # rows of the last walk that was not a lost table
     loss: TableLoss | None = None  # the table is lost now (since ``loss.at``)
+    failing_since: float | None = None  # its polls fail since then (None: it answered last time)
+    error: str = ""  # the last failed poll's kind and detail
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,8 @@ class ControllerWatch:
         result = await self._client.poll(ctl.target, profile)
         self._count("poll", result.error)
         if not result.ok:
+            ctl.failing_since = ctl.failing_since if ctl.failing_since is not None else result.started_at
+            ctl.error = f"{result.error}: {result.detail}"
             # Nothing seen is no proof of life: the APs fail this observation as if probed directly.
             log.warning("controller_poll_failed controller=%s kind=%s aps=%d detail=%s",
                         cid, result.error, len(aps), result.detail)
@@ -124,6 +128,7 @@ class ControllerWatch:
                 self._apply(Sighting(e, Seen(False, result.started_at, result.error,
                                              f"through controller {cid}: {result.detail}")))
             return
+        ctl.failing_since, ctl.error = None, ""
         if result.controller_aps is None:
             log.warning("controller_without_ap_table controller=%s profile=%s aps=%d", cid, profile.name, len(aps))
             return
