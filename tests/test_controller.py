@@ -27,7 +27,7 @@ from monitor.alerting.settings import Thresholds
 from monitor.domain.state import DeviceTrack, Policy, lose_sight
 from monitor.polling.controller import ExpectedAp, find_row, table_lost, verdicts
 from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
-from monitor.exposition.metrics import ServiceMetrics
+from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.polling.poller import Poller
 from tests.agents import free_udp_port, shared_dir, snmpsim_agent
 
@@ -331,6 +331,36 @@ async def test_a_table_that_comes_back_empty_is_one_controller_alert_and_unknown
     alerts = desired_alerts(RuleInputs(poller.snapshot()), Thresholds(), time.time())
     assert list(alerts) == ["controller_table_lost:wlc1"]  # one page for the controller, none per site
     assert alerts["controller_table_lost:wlc1"].detail == "wlc1|4|0"
+
+
+def _controller_samples(poller: Poller) -> dict[str, float | None]:
+    registry = CollectorRegistry()
+    registry.register(FleetCollector(poller.snapshot))
+    c = {"controller": "wlc1"}
+    return {"up": registry.get_sample_value("wifi_controller_up", c),
+            "clients": registry.get_sample_value("wifi_controller_clients", c),
+            "joined": registry.get_sample_value("wifi_controller_aps", {**c, "state": "joined"}),
+            "expected": registry.get_sample_value("wifi_controller_aps", {**c, "state": "expected"})}
+
+
+async def test_the_controllers_own_figures_are_exported(controllers, tmp_path):
+    aps = CISCO_APS + [{"id": "s1-ap5", "controller_ap": "ap5"}]  # expected, not joined
+    poller, _, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", CISCO, aps)
+    poller.publish()
+    before = _controller_samples(poller)
+    assert before["expected"] == 5 and before["joined"] is None and before["clients"] is None
+    assert before["up"] is not None and before["up"] != before["up"]  # NaN: not polled yet, not 0
+    await _run(poller, client, lambda: poller.tracks["s1-ap5"].status != ApStatus.UNKNOWN)
+    poller.publish()
+    # The recording's own SSID total (bsnDot11EssNumberOfMobileStations) is 23; its table lists ap1..ap4.
+    assert _controller_samples(poller) == {"up": 1.0, "clients": 23.0, "joined": 4.0, "expected": 5.0}
+
+
+async def test_an_unreachable_controller_exports_up_0_and_no_figures(tmp_path):
+    poller, _, client = _poller(tmp_path, f"127.0.0.1:{free_udp_port()}", "x", CISCO_APS[:2], timeout=0.2)
+    await _run(poller, client, lambda: poller.tracks["s1-ap1"].status == ApStatus.DOWN)
+    poller.publish()
+    assert _controller_samples(poller) == {"up": 0.0, "clients": None, "joined": None, "expected": 2.0}
 
 
 def test_check_config_names_a_controller_profile_without_an_ap_table(tmp_path, monkeypatch):

@@ -81,6 +81,9 @@ class ControllerView:
     aps: tuple[str, ...] = ()  # the APs watched through it
     failing_since: float | None = None  # its polls fail (no answer) since then
     error: str = ""
+    answered: bool | None = None  # its last poll was answered (None: not polled yet)
+    clients: int | None = None  # its own client total from that poll
+    joined: int | None = None  # APs its table listed as not down
 
 
 @dataclass(frozen=True)

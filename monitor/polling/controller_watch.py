@@ -17,6 +17,7 @@ from collectors.profile import Profile
 from collectors.types import ErrorKind, SnmpClient, Target
 from monitor.config.load import LoadedConfig
 from monitor.config.model import Device
+from monitor.domain.clients import device_total
 from monitor.polling.controller import ExpectedAp, TableLoss, Verdict, table_lost, verdicts
 from monitor.domain.vocabulary import Reason, Scope
 from monitor.polling.entry import Entry
@@ -35,6 +36,9 @@ class ControllerEntry:
     loss: TableLoss | None = None  # the table is lost now (since ``loss.at``)
     failing_since: float | None = None  # its polls fail since then (None: it answered last time)
     error: str = ""  # the last failed poll's kind and detail
+    answered: bool | None = None  # whether its last poll was answered (None: not polled yet)
+    clients: int | None = None  # its own client total, as its last answered poll counted them
+    joined: int | None = None  # APs its last AP table listed as not down
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class ControllerWatch:
         if not result.ok:
             ctl.failing_since = ctl.failing_since if ctl.failing_since is not None else result.started_at
             ctl.error = f"{result.error}: {result.detail}"
+            ctl.answered, ctl.clients, ctl.joined = False, None, None  # not seen now: unknown, not zero
             # Nothing seen is no proof of life: the APs fail this observation as if probed directly.
             log.warning("controller_poll_failed controller=%s kind=%s aps=%d detail=%s",
                         cid, result.error, len(aps), result.detail)
@@ -128,7 +133,10 @@ class ControllerWatch:
                 self._apply(Sighting(e, Seen(False, result.started_at, result.error,
                                              f"through controller {cid}: {result.detail}")))
             return
-        ctl.failing_since, ctl.error = None, ""
+        ctl.failing_since, ctl.error, ctl.answered = None, "", True
+        total = device_total(result.clients)
+        ctl.clients = total[0] if total else None
+        ctl.joined = None if result.controller_aps is None else sum(r.status != "down" for r in result.controller_aps)
         if result.controller_aps is None:
             log.warning("controller_without_ap_table controller=%s profile=%s aps=%d", cid, profile.name, len(aps))
             return

@@ -354,7 +354,8 @@ class Poller:
         controllers = tuple(
             ControllerView(cid, c.loss.at if c.loss else None, c.loss.rows_before if c.loss else None,
                            c.loss.rows_now if c.loss else c.rows_good,
-                           tuple(e.id for e in self._watch.watched[cid]), c.failing_since, c.error)
+                           tuple(e.id for e in self._watch.watched[cid]), c.failing_since, c.error,
+                           c.answered, c.clients, c.joined)
             for cid, c in self._watch.controllers.items())
         self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done, controllers)
 
