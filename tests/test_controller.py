@@ -26,7 +26,7 @@ from monitor.alerting.rules import RuleInputs, desired_alerts
 from monitor.alerting.settings import Thresholds
 from monitor.domain.state import DeviceTrack, Policy, lose_sight
 from monitor.polling.controller import ExpectedAp, find_row, table_lost, verdicts
-from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
+from monitor.domain.vocabulary import ApStatus, Reason
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.polling.poller import Poller
 from tests.agents import free_udp_port, shared_dir, snmpsim_agent
@@ -317,18 +317,28 @@ async def test_a_table_that_comes_back_empty_is_one_controller_alert_and_unknown
         ctl.target = replace(ctl.target, credentials=V2cCredentials("cisco_empty"))
         await client.register([ctl.target])
         await poller.probe_round()
+        lost = dict(poller.tracks)
+        poller.publish()
+        snap = poller.snapshot()
+        ctl.target = replace(ctl.target, credentials=V2cCredentials(CISCO))  # the table is back
+        await client.register([ctl.target])
+        await poller.probe_round()
     finally:
         await poller.close()
         await client.close()
-    assert [poller.tracks[f"s1-ap{i}"].status for i in (1, 2, 3, 4)] == [ApStatus.UNKNOWN] * 4
+    assert [poller.tracks[f"s1-ap{i}"].status for i in (1, 2, 3, 4)] == [ApStatus.UP] * 4
+    assert poller.snapshot().controllers[0].table_lost_since is not None  # not republished yet
+    poller.publish()
+    assert poller.snapshot().controllers[0].table_lost_since is None
+    assert desired_alerts(RuleInputs(poller.snapshot()), Thresholds(), time.time()) == {}
+    assert [lost[f"s1-ap{i}"].status for i in (1, 2, 3, 4)] == [ApStatus.UNKNOWN] * 4
     assert not [t for t in sink.recorded if t.new == "down"]
     unknowns = [t for t in sink.recorded if t.entity.startswith("s1-ap") and t.new == "unknown"]
     assert len(unknowns) == 4 and all("0 row(s) now, last good 4" in t.detail for t in unknowns)
-    assert poller.site_tracks["s1"].status == SiteStatus.UNKNOWN
-    poller.publish()
-    (view,) = poller.snapshot().controllers
+    assert [t.new for t in sink.recorded if t.entity == "s1"] == ["up", "unknown", "up"]
+    (view,) = snap.controllers
     assert (view.controller, view.rows_before, view.rows_now) == ("wlc1", 4, 0)
-    alerts = desired_alerts(RuleInputs(poller.snapshot()), Thresholds(), time.time())
+    alerts = desired_alerts(RuleInputs(snap), Thresholds(), time.time())
     assert list(alerts) == ["controller_table_lost:wlc1"]  # one page for the controller, none per site
     assert alerts["controller_table_lost:wlc1"].detail == "wlc1|4|0"
 
