@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from monitor.alerting.engine import step
 from monitor.alerting.model import Rule
 from monitor.alerting.rules import RuleInputs, ServiceHealth, desired_alerts, fold_quiet
 from monitor.alerting.settings import Thresholds
 from monitor.domain.vocabulary import ApStatus, Event, EventKind, Reason, SiteStatus
 from monitor.store import MaintenanceWindow
-from tests.alerting_helpers import T0, make_site, site_view, snapshot
+from monitor.exposition.snapshot import ControllerView
+from tests.alerting_helpers import T0, make_site, settings, site_view, snapshot
 
 TH = Thresholds()
 
@@ -147,3 +151,53 @@ def test_service_health_alerts():
     assert sorted(got) == ["service_channel:slack", "service_overrun:probe", "service_store:store"]
     assert got["service_channel:slack"].avoid == ("slack",)  # a failing channel is not told it fails
     assert got["service_store:store"].severity == "critical"
+
+
+def _controller_snapshot(views, **controller):
+    return replace(snapshot(*views), controllers=(ControllerView("wlc1", **controller),))
+
+
+def test_a_controller_not_answering_is_one_alert_and_its_sites_pages_are_suppressed():
+    sites = [make_site(f"s{i}", 2) for i in range(3)]
+    views = [site_view(s, SiteStatus.DOWN, T0 - 30, reason=Reason.TIMEOUT) for s in sites]
+    watched = tuple(a.id for s in sites for a in s.aps)
+    snap = _controller_snapshot(views, aps=watched, failing_since=T0 - 60, error="timeout: no answer")
+    got = desired_alerts(RuleInputs(snapshot=snap), TH, T0)
+    ctl = got["controller_down:wlc1"]
+    assert (ctl.severity, ctl.since, ctl.aps, ctl.total_aps) == ("critical", T0 - 60, watched, 6)
+    assert ctl.detail == "wlc1|timeout: no answer" and not ctl.parents
+    # The sites' alerts are still there (recorded), each naming the controller's alert as its parent ...
+    assert sorted(got) == ["controller_down:wlc1", "site_down:s0", "site_down:s1", "site_down:s2"]
+    assert all(got[f"site_down:s{i}"].parents == ("controller_down:wlc1",) for i in range(3))
+    # ... so the engine sends one notification, for the controller.
+    res = step({}, got, {}, settings(), T0)
+    assert [n.alert.key for n in res.notifications] == ["controller_down:wlc1"]
+    assert {k: st.status for k, st in res.states.items() if k.startswith("site_down")} == {
+        f"site_down:s{i}": "suppressed" for i in range(3)}
+
+
+def test_a_site_with_an_ap_down_on_its_own_still_pages_while_the_controller_fails():
+    site, other = make_site("mixed", 2), make_site("direct", 1)
+    views = [site_view(site, SiteStatus.DOWN, T0 - 30, reason=Reason.TIMEOUT),
+             site_view(other, SiteStatus.DOWN, T0 - 30, reason=Reason.TIMEOUT)]
+    snap = _controller_snapshot(views, aps=("mixed-ap1",), failing_since=T0 - 60)  # mixed-ap2 polled directly
+    got = desired_alerts(RuleInputs(snapshot=snap), TH, T0)
+    assert got["site_down:mixed"].parents == () and got["site_down:direct"].parents == ()
+    assert got["controller_down:wlc1"].aps == ("mixed-ap1",)
+
+
+def test_a_failing_controller_whose_aps_are_not_confirmed_down_raises_nothing_yet():
+    site = make_site("s", 2)
+    snap = _controller_snapshot([site_view(site, SiteStatus.UP, T0 - 300)], aps=("s-ap1", "s-ap2"),
+                                failing_since=T0 - 5)
+    assert desired_alerts(RuleInputs(snapshot=snap), TH, T0) == {}
+
+
+def test_a_lost_controller_table_is_one_alert_with_the_row_counts():
+    site = make_site("s", 2)
+    snap = _controller_snapshot([site_view(site, SiteStatus.UNKNOWN, T0 - 300)], aps=("s-ap1", "s-ap2"),
+                                table_lost_since=T0 - 20, rows_before=40, rows_now=0)
+    got = desired_alerts(RuleInputs(snapshot=snap), TH, T0)
+    assert list(got) == ["controller_table_lost:wlc1"]
+    a = got["controller_table_lost:wlc1"]
+    assert (a.severity, a.since, a.total_aps, a.detail) == ("critical", T0 - 20, 2, "wlc1|40|0")

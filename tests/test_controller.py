@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,12 @@ from collectors.types import ClientCount, ControllerAp, V2cCredentials
 from monitor.domain.clients import device_total
 from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
 from monitor.config.model import Config
-from monitor.polling.controller import ExpectedAp, find_row, verdicts
+from monitor.alerting.rules import RuleInputs, desired_alerts
+from monitor.alerting.settings import Thresholds
+from monitor.domain.state import DeviceTrack, Policy, lose_sight
+from monitor.polling.controller import ExpectedAp, find_row, table_lost, verdicts
 from monitor.domain.vocabulary import ApStatus, Reason
-from monitor.exposition.metrics import ServiceMetrics
+from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.polling.poller import Poller
 from tests.agents import free_udp_port, shared_dir, snmpsim_agent
 
@@ -75,6 +79,34 @@ def test_device_total_takes_one_level_in_order():
     assert device_total([]) is None
 
 
+def test_an_empty_table_is_lost_with_or_without_a_good_walk_before():
+    loss = table_lost("wlc1", 40, 0, 12, now=1000.0)
+    assert loss is not None and (loss.rows_before, loss.rows_now, loss.at) == (40, 0, 1000.0)
+    assert "wlc1" in loss.detail and "0 row(s) now, last good 40" in loss.detail
+    first = table_lost("wlc1", None, 0, 12, now=5.0)  # the first walk of the run already empty
+    assert first is not None and first.rows_before is None and "none yet" in first.detail
+    assert table_lost("wlc1", None, 0, 0, now=5.0) is None  # nothing expected of it: nothing lost
+
+
+def test_a_table_below_half_its_last_good_count_is_lost_at_half_it_is_not():
+    assert table_lost("wlc1", 40, 19, 12, now=0.0) is not None  # 19 < 20
+    assert table_lost("wlc1", 40, 20, 12, now=0.0) is None  # exactly half: APs may really be gone
+    assert table_lost("wlc1", 4, 3, 4, now=0.0) is None  # one AP removed: that AP is absent, not the table
+    assert table_lost("wlc1", None, 3, 4, now=0.0) is None  # no history: a short table is taken as it is
+
+
+def test_losing_sight_makes_an_up_or_down_ap_unknown_and_keeps_a_record():
+    policy = Policy(confirm_failures=2)
+    up = DeviceTrack("a", "s1", status=ApStatus.UP, since=10.0)
+    track, transitions, _ = lose_sight(up, 100.0, policy, "table lost")
+    assert (track.status, track.since, track.reason) == (ApStatus.UNKNOWN, 100.0, None)
+    assert [(t.old, t.new, t.at, t.detail) for t in transitions] == [("up", "unknown", 100.0, "table lost")]
+    again, more, _ = lose_sight(track, 130.0, policy, "table lost")
+    assert more == [] and again.since == 100.0  # still lost: no new record
+    failing = replace(up, failures=1, first_failure_at=90.0)
+    assert lose_sight(failing, 100.0, policy, "x")[0].failures == 0  # no half-confirmed outage carried on
+
+
 # -- config --------------------------------------------------------------------------------------
 
 
@@ -121,6 +153,7 @@ CISCO, ARUBA = "ciscowlc_cbw240ac", "aruba-instant"
 BSN_AP_NAME = "1.3.6.1.4.1.14179.2.2.1.1.3"
 BSN_AP_OPER_STATUS = "1.3.6.1.4.1.14179.2.2.1.1.6"
 BSN_AP_IF = "1.3.6.1.4.1.14179.2.2.2.1"
+BSN_AP_TABLES = "1.3.6.1.4.1.14179.2.2."
 AP3 = "160.15.55.26.10.192"  # ap3's index (its MAC) in the Cisco recording
 AP4 = "160.15.55.26.16.224"
 
@@ -153,6 +186,10 @@ def controllers(tmp_path_factory: pytest.TempPathFactory):
     at = max(i for i, ln in enumerate(cisco) if ln.startswith(BSN_AP_NAME + ".")) + 1
     down = cisco[:at] + status + cisco[at:]  # keeps OID order: column 6 follows column 3
     (data / "cisco_down.snmprec").write_text("\n".join(down) + "\n", encoding="utf-8")
+    # The same controller after a firmware change: it answers, its AP tables (bsnAPTable, bsnAPIfTable) are gone.
+    empty = [ln for ln in cisco if not ln.startswith(BSN_AP_TABLES)]
+    assert len(empty) < len(cisco)
+    (data / "cisco_empty.snmprec").write_text("\n".join(empty) + "\n", encoding="utf-8")
     with snmpsim_agent(data, work, probe_community=CISCO) as agent:
         yield agent
 
@@ -256,9 +293,84 @@ async def test_aruba_instant_aps_match_by_mac_with_uptime_from_the_controller(co
 async def test_an_unreachable_controller_fails_its_aps_observations_with_its_error(tmp_path):
     port = free_udp_port()  # nothing listens there
     poller, sink, client = _poller(tmp_path, f"127.0.0.1:{port}", "x", CISCO_APS[:2], timeout=0.2)
-    await _run(poller, client, lambda: poller.tracks["s1-ap1"].status == ApStatus.DOWN)
+    await _run(poller, client, lambda: all(poller.tracks[a].status == ApStatus.DOWN for a in ("s1-ap1", "s1-ap2")))
     assert poller.tracks["s1-ap1"].reason == Reason.TIMEOUT
     assert "through controller wlc1" in poller.tracks["s1-ap1"].detail
+    # Recorded as the data says (down, timeout), paged once: for the controller, the site's alert under it.
+    assert [t.new for t in sink.recorded if t.entity == "s1-ap1"] == ["down"]
+    poller.publish()
+    (view,) = poller.snapshot().controllers
+    assert view.failing_since is not None and view.error.startswith("timeout")
+    alerts = desired_alerts(RuleInputs(poller.snapshot()), Thresholds(), time.time())
+    assert sorted(alerts) == ["controller_down:wlc1", "site_down:s1"]
+    assert alerts["controller_down:wlc1"].aps == ("s1-ap1", "s1-ap2")
+    assert alerts["site_down:s1"].parents == ("controller_down:wlc1",)
+
+
+async def test_a_table_that_comes_back_empty_is_one_controller_alert_and_unknown_aps(controllers, tmp_path):
+    poller, sink, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", CISCO, CISCO_APS)
+    try:
+        await poller.register()
+        await poller.probe_round()
+        assert [poller.tracks[f"s1-ap{i}"].status for i in (1, 2, 3, 4)] == [ApStatus.UP] * 4
+        ctl = poller._watch.controllers["wlc1"]  # the controller now serves the recording without its tables
+        ctl.target = replace(ctl.target, credentials=V2cCredentials("cisco_empty"))
+        await client.register([ctl.target])
+        await poller.probe_round()
+        lost = dict(poller.tracks)
+        poller.publish()
+        snap = poller.snapshot()
+        ctl.target = replace(ctl.target, credentials=V2cCredentials(CISCO))  # the table is back
+        await client.register([ctl.target])
+        await poller.probe_round()
+    finally:
+        await poller.close()
+        await client.close()
+    assert [poller.tracks[f"s1-ap{i}"].status for i in (1, 2, 3, 4)] == [ApStatus.UP] * 4
+    assert poller.snapshot().controllers[0].table_lost_since is not None  # not republished yet
+    poller.publish()
+    assert poller.snapshot().controllers[0].table_lost_since is None
+    assert desired_alerts(RuleInputs(poller.snapshot()), Thresholds(), time.time()) == {}
+    assert [lost[f"s1-ap{i}"].status for i in (1, 2, 3, 4)] == [ApStatus.UNKNOWN] * 4
+    assert not [t for t in sink.recorded if t.new == "down"]
+    unknowns = [t for t in sink.recorded if t.entity.startswith("s1-ap") and t.new == "unknown"]
+    assert len(unknowns) == 4 and all("0 row(s) now, last good 4" in t.detail for t in unknowns)
+    assert [t.new for t in sink.recorded if t.entity == "s1"] == ["up", "unknown", "up"]
+    (view,) = snap.controllers
+    assert (view.controller, view.rows_before, view.rows_now) == ("wlc1", 4, 0)
+    alerts = desired_alerts(RuleInputs(snap), Thresholds(), time.time())
+    assert list(alerts) == ["controller_table_lost:wlc1"]  # one page for the controller, none per site
+    assert alerts["controller_table_lost:wlc1"].detail == "wlc1|4|0"
+
+
+def _controller_samples(poller: Poller) -> dict[str, float | None]:
+    registry = CollectorRegistry()
+    registry.register(FleetCollector(poller.snapshot))
+    c = {"controller": "wlc1"}
+    return {"up": registry.get_sample_value("wifi_controller_up", c),
+            "clients": registry.get_sample_value("wifi_controller_clients", c),
+            "joined": registry.get_sample_value("wifi_controller_aps", {**c, "state": "joined"}),
+            "expected": registry.get_sample_value("wifi_controller_aps", {**c, "state": "expected"})}
+
+
+async def test_the_controllers_own_figures_are_exported(controllers, tmp_path):
+    aps = CISCO_APS + [{"id": "s1-ap5", "controller_ap": "ap5"}]  # expected, not joined
+    poller, _, client = _poller(tmp_path, f"{controllers.host}:{controllers.port}", CISCO, aps)
+    poller.publish()
+    before = _controller_samples(poller)
+    assert before["expected"] == 5 and before["joined"] is None and before["clients"] is None
+    assert before["up"] is not None and before["up"] != before["up"]  # NaN: not polled yet, not 0
+    await _run(poller, client, lambda: poller.tracks["s1-ap5"].status != ApStatus.UNKNOWN)
+    poller.publish()
+    # The recording's own SSID total (bsnDot11EssNumberOfMobileStations) is 23; its table lists ap1..ap4.
+    assert _controller_samples(poller) == {"up": 1.0, "clients": 23.0, "joined": 4.0, "expected": 5.0}
+
+
+async def test_an_unreachable_controller_exports_up_0_and_no_figures(tmp_path):
+    poller, _, client = _poller(tmp_path, f"127.0.0.1:{free_udp_port()}", "x", CISCO_APS[:2], timeout=0.2)
+    await _run(poller, client, lambda: poller.tracks["s1-ap1"].status == ApStatus.DOWN)
+    poller.publish()
+    assert _controller_samples(poller) == {"up": 0.0, "clients": None, "joined": None, "expected": 2.0}
 
 
 def test_check_config_names_a_controller_profile_without_an_ap_table(tmp_path, monkeypatch):

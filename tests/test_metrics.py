@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -10,6 +11,7 @@ from collectors.types import ClientCount, LteSignal, RadioStats
 from monitor.config.model import AccessPoint, Site
 from monitor.domain.vocabulary import ApStatus, Reason, SiteStatus
 from monitor.exposition.http import status_document
+from monitor.exposition.metric_names import METRICS
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
 
@@ -131,3 +133,9 @@ def test_complete_site_total_says_nothing_is_left_out(registry):
     assert registry.get_sample_value("wifi_site_clients_uncounted_aps", {"site": "f1"}) == 1
     assert registry.get_sample_value("wifi_site_clients", {"site": "s1"}) == 11  # a1's; a2 is down
     assert registry.get_sample_value("wifi_site_clients_uncounted_aps", {"site": "s1"}) == 1
+
+
+def test_the_readme_lists_every_metric_of_the_one_table():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in METRICS if f"`{name}`" not in readme and f"`{name}{{" not in readme]
+    assert not missing, f"README's metric list lacks {missing}"

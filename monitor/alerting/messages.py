@@ -18,14 +18,16 @@ _TITLES = {
         Rule.AP_FLAPPING: "AP 상태 불안정(플래핑)", Rule.AP_SILENT: "AP 무접속(클라이언트 0)",
         Rule.FERRY_BACKHAUL_LOST: "여객선 LTE 백홀 끊김", Rule.SERVICE_OVERRUN: "모니터 폴링 지연",
         Rule.SERVICE_STORE: "모니터 저장소 장애", Rule.SERVICE_CHANNEL: "알림 채널 장애",
-        Rule.SERVICE_UNDELIVERED: "알림 전달 포기",
+        Rule.SERVICE_UNDELIVERED: "알림 전달 포기", Rule.CONTROLLER_TABLE_LOST: "컨트롤러 AP 목록 유실",
+        Rule.CONTROLLER_DOWN: "컨트롤러 응답 없음",
     },
     "en": {
         Rule.SITE_DOWN: "site down", Rule.SITE_DEGRADED: "site degraded", Rule.AP_REBOOTED: "AP rebooted",
         Rule.AP_FLAPPING: "AP flapping", Rule.AP_SILENT: "AP silent (zero clients)",
         Rule.FERRY_BACKHAUL_LOST: "ferry LTE backhaul lost", Rule.SERVICE_OVERRUN: "monitor polling overruns",
         Rule.SERVICE_STORE: "monitor store failing", Rule.SERVICE_CHANNEL: "notification channel failing",
-        Rule.SERVICE_UNDELIVERED: "notifications given up",
+        Rule.SERVICE_UNDELIVERED: "notifications given up", Rule.CONTROLLER_TABLE_LOST: "controller AP table lost",
+        Rule.CONTROLLER_DOWN: "controller not answering",
     },
 }
 
@@ -125,6 +127,13 @@ def _detail(n: Notification, language: str) -> str:
         channel, count, why = (a.detail.split("|", 2) + ["", "", ""])[:3]
         return (f"{channel} 채널로 보내지 못한 알림 {count}건을 포기함 ({why}); wifimon alerts --undelivered" if ko
                 else f"{count} notification(s) to {channel} given up ({why}); see wifimon alerts --undelivered")
+    if a.rule == Rule.CONTROLLER_TABLE_LOST:
+        ctl, before, now = (a.detail.split("|") + ["", "", ""])[:3]
+        return (f"컨트롤러 {ctl}의 AP 목록이 {before}행에서 {now}행으로 줄어듦 (AP 상태 알 수 없음)" if ko
+                else f"controller {ctl} AP table went from {before} to {now} row(s); its APs are unknown")
+    if a.rule == Rule.CONTROLLER_DOWN:
+        ctl, _, error = a.detail.partition("|")
+        return f"컨트롤러 {ctl}: {error}" if ko else f"controller {ctl}: {error}"
     if a.rule in (Rule.SITE_DOWN, Rule.FERRY_BACKHAUL_LOST) and a.detail:
         return (f"업링크 {a.detail}" if ko else f"uplink {a.detail}")
     return a.detail

@@ -22,6 +22,8 @@ class Rule(StrEnum):
     SERVICE_STORE = "service_store"
     SERVICE_CHANNEL = "service_channel"
     SERVICE_UNDELIVERED = "service_undelivered"
+    CONTROLLER_TABLE_LOST = "controller_table_lost"
+    CONTROLLER_DOWN = "controller_down"
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}

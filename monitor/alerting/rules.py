@@ -15,6 +15,11 @@ The rules, with their thresholds in :class:`monitor.alerting.settings.Thresholds
   AP per window; the engine also caps them fleet-wide.
 - ``ap_silent`` (warning): up and answering, zero clients for ``silent_after`` while the site's other
   APs have clients, or this AP had clients in the same hour a week ago: a dead radio or DHCP looks so.
+- ``controller_table_lost`` (critical): a controller answers but its AP table is empty or far shorter than
+  its last good walk: ONE alert for the controller (rows before / now); its APs are unknown, not down.
+- ``controller_down`` (critical): a controller does not answer and APs watched through it are down: ONE
+  alert for the controller. A site whose down APs are all behind failing controllers names those alerts
+  as parents, so its site alerts are recorded but not sent (one page, not one per site).
 - ``service_overrun`` / ``service_store`` / ``service_channel``: the monitor's own health;
   ``service_undelivered`` (warning, one-shot, on the other channels): delivery gave messages to a channel up.
 
@@ -80,6 +85,7 @@ def desired_alerts(inputs: RuleInputs, th: Thresholds, now: float) -> dict[str, 
     """Every alert that should be active at ``now``, by key."""
     alerts: dict[str, Alert] = {}
     events_by_site: dict[str, list[Event]] = {}
+    behind = _behind_failing_controllers(inputs.snapshot)
     for e in inputs.events:
         events_by_site.setdefault(e.site, []).append(e)
     for sv in inputs.snapshot.sites:
@@ -91,8 +97,10 @@ def desired_alerts(inputs: RuleInputs, th: Thresholds, now: float) -> dict[str, 
         if windows and in_maintenance(windows, sv.site, now):
             continue
         muted = {a.ap for a in sv.aps if windows and in_maintenance(windows, sv.site, now, a.ap)}
-        for alert in _site_alerts(sv, events_by_site.get(sv.site.id, ()), muted, inputs, th, now):
+        for alert in _site_alerts(sv, events_by_site.get(sv.site.id, ()), muted, behind, inputs, th, now):
             alerts[alert.key] = alert
+    for alert in _controller_alerts(inputs.snapshot):
+        alerts[alert.key] = alert
     for alert in _health_alerts(inputs.health, th, now):
         alerts[alert.key] = alert
     return alerts
@@ -109,12 +117,20 @@ def _base(sv: SiteView, rule: Rule, subject: str, severity: str, since: float, *
                  total_aps=len(sv.aps), **kw)  # type: ignore[arg-type]
 
 
-def _site_alerts(sv: SiteView, events: Iterable[Event], muted: set[str], inputs: RuleInputs, th: Thresholds,
-                 now: float) -> Iterable[Alert]:
+def _behind_failing_controllers(snapshot: Snapshot) -> dict[str, str]:
+    """AP → the ``controller_down`` alert key of the failing controller it is watched through."""
+    return {ap: alert_key(Rule.CONTROLLER_DOWN, c.controller)
+            for c in snapshot.controllers if c.failing_since is not None for ap in c.aps}
+
+
+def _site_alerts(sv: SiteView, events: Iterable[Event], muted: set[str], behind: Mapping[str, str],
+                 inputs: RuleInputs, th: Thresholds, now: float) -> Iterable[Alert]:
     sid = sv.site.id
-    parents = (alert_key(Rule.SITE_DOWN, sid), alert_key(Rule.FERRY_BACKHAUL_LOST, sid))
     since = sv.since if sv.since is not None else now
     down = tuple(a.ap for a in sv.aps if a.status == ApStatus.DOWN and a.ap not in muted)
+    # Down only because their controller does not answer: that controller's one alert stands for them.
+    controllers = tuple(sorted({behind[a] for a in down})) if down and all(a in behind for a in down) else ()
+    parents = (alert_key(Rule.SITE_DOWN, sid), alert_key(Rule.FERRY_BACKHAUL_LOST, sid)) + controllers
     if sv.status == SiteStatus.DOWN:
         uplink_down = sv.reason == Reason.UPLINK_DOWN
         if sv.site.kind == "ferry" and uplink_down:
@@ -125,11 +141,12 @@ def _site_alerts(sv: SiteView, events: Iterable[Event], muted: set[str], inputs:
         elif (down or uplink_down) and now - since >= th.site_down_for:
             yield _base(sv, Rule.SITE_DOWN, sid, "critical", since, aps=down,
                         reason=str(sv.reason) if sv.reason else None, gravity=len(down) + uplink_down,
-                        detail=sv.uplink.device if uplink_down and sv.uplink else "")
+                        detail=sv.uplink.device if uplink_down and sv.uplink else "",
+                        parents=() if uplink_down else controllers)
     elif sv.status == SiteStatus.DEGRADED and down and now - since >= th.site_degraded_after:
         reasons = sorted({str(a.reason) for a in sv.aps if a.ap in down and a.reason})
         yield _base(sv, Rule.SITE_DEGRADED, sid, "warning", since, aps=down, reason=",".join(reasons) or None,
-                    gravity=len(down), parents=parents[:1])
+                    gravity=len(down), parents=parents[:1] + controllers)
     by_ap = {a.ap: a for a in sv.aps}
     yield from _event_alerts(sv, events, by_ap, muted, parents, th, now)
     yield from _silent_alerts(sv, muted, parents, inputs, th, now)
@@ -173,6 +190,21 @@ def _silent_alerts(sv: SiteView, muted: set[str], parents: tuple[str, ...], inpu
         why = f"neighbours={neighbours}" if neighbours >= th.silent_min_clients else f"last_week={last_week}"
         yield _base(sv, Rule.AP_SILENT, ap.ap, "warning", quiet, ap=ap.ap, aps=(ap.ap,), detail=why,
                     parents=parents)
+
+
+def _controller_alerts(snapshot: Snapshot) -> Iterable[Alert]:
+    down = {a.ap for a in snapshot.aps if a.status == ApStatus.DOWN}
+    for c in snapshot.controllers:
+        behind = tuple(a for a in c.aps if a in down)
+        if c.failing_since is not None and behind:  # confirmed: the state machine put its APs down
+            yield Alert(key=alert_key(Rule.CONTROLLER_DOWN, c.controller), rule=Rule.CONTROLLER_DOWN,
+                        severity="critical", since=c.failing_since, aps=behind, total_aps=len(c.aps),
+                        gravity=len(behind), detail=f"{c.controller}|{c.error}")
+        if c.table_lost_since is not None:
+            before = "none" if c.rows_before is None else str(c.rows_before)
+            yield Alert(key=alert_key(Rule.CONTROLLER_TABLE_LOST, c.controller), rule=Rule.CONTROLLER_TABLE_LOST,
+                        severity="critical", since=c.table_lost_since, total_aps=len(c.aps),
+                        detail=f"{c.controller}|{before}|{c.rows_now}")
 
 
 def _health_alerts(h: ServiceHealth, th: Thresholds, now: float) -> Iterable[Alert]:

@@ -34,7 +34,8 @@ from monitor.config.types import Ident, Secret
 Severity = Literal["critical", "warning", "info"]
 RuleName = Literal[
     "site_down", "site_degraded", "ap_rebooted", "ap_flapping", "ap_silent", "ferry_backhaul_lost",
-    "service_overrun", "service_store", "service_channel", "service_undelivered",
+    "service_overrun", "service_store", "service_channel", "service_undelivered", "controller_table_lost",
+    "controller_down",
 ]
 
 

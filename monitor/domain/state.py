@@ -86,6 +86,15 @@ def observe(track: DeviceTrack, ok: bool, at: float, policy: Policy, error: str 
     return track, [], []
 
 
+def lose_sight(track: DeviceTrack, at: float, policy: Policy,
+               detail: str) -> tuple[DeviceTrack, list[Transition], list[Event]]:
+    """The only source of news about the device failed (its controller's table is lost): unknown, not down."""
+    track = replace(track, failures=0, first_failure_at=None, detail=detail)
+    if track.mode != "active" or track.status == ApStatus.UNKNOWN:
+        return track, [], []
+    return _moved(track, ApStatus.UNKNOWN, at, None, detail, policy)
+
+
 def set_mode(track: DeviceTrack, mode: Mode, at: float,
              policy: Policy) -> tuple[DeviceTrack, list[Transition], list[Event]]:
     """Enter or leave maintenance / out-of-service. Leaving it makes the device unknown until probed."""

@@ -47,6 +47,10 @@ _SPECS = [
     MetricSpec("wifi_uplink_lte_rsrp_dbm", "gauge", "LTE reference signal received power of the uplink's modem", ("site", "device")),
     MetricSpec("wifi_uplink_lte_rsrq_db", "gauge", "LTE reference signal received quality of the uplink's modem", ("site", "device")),
     MetricSpec("wifi_uplink_lte_sinr_db", "gauge", "LTE signal to interference and noise ratio of the uplink's modem", ("site", "device")),
+    # Per wireless controller (controller mode).
+    MetricSpec("wifi_controller_up", "gauge", "1 if the controller answered its last poll, 0 if not, NaN before its first poll", ("controller",)),
+    MetricSpec("wifi_controller_clients", "gauge", "Associated stations as the controller itself counts them (its last answered poll); absent when it gives no count", ("controller",)),
+    MetricSpec("wifi_controller_aps", "gauge", "APs of the controller: joined = listed in its AP table as not down (absent when it did not answer), expected = watched through it by the inventory", ("controller", "state")),
     # Per site.
     MetricSpec("wifi_site_up", "gauge", "1 if the site serves (up or degraded), 0 if down, NaN in maintenance, out of service or unknown", ("site",)),
     MetricSpec("wifi_site_state", "gauge", "1 for the site's current state, 0 for the others", ("site", "state")),

@@ -31,7 +31,7 @@ def _family(name: str, extra_labels: tuple[str, ...] | None = None) -> GaugeMetr
 
 
 class FleetCollector(Collector):
-    """Yields the per-AP and per-site metrics of ``current()``, the poller's latest snapshot."""
+    """Yields the per-AP, per-site and per-controller metrics of ``current()``, the poller's latest snapshot."""
 
     def __init__(self, current: Callable[[], Snapshot]):
         self._current = current
@@ -112,6 +112,14 @@ class FleetCollector(Collector):
                         f["wifi_ap_radio_channel"].add_metric(key + [r.radio], float(r.channel))
                     if r.noise_dbm is not None:
                         f["wifi_ap_radio_noise_dbm"].add_metric(key + [r.radio], r.noise_dbm)
+        for c in snap.controllers:
+            cid = [c.controller]
+            f["wifi_controller_up"].add_metric(cid, math.nan if c.answered is None else float(c.answered))
+            if c.answered and c.clients is not None:
+                f["wifi_controller_clients"].add_metric(cid, float(c.clients))
+            if c.answered and c.joined is not None:
+                f["wifi_controller_aps"].add_metric(cid + ["joined"], float(c.joined))
+            f["wifi_controller_aps"].add_metric(cid + ["expected"], float(len(c.aps)))
         yield from f.values()
 
 

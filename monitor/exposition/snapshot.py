@@ -69,10 +69,29 @@ class SiteView:
 
 
 @dataclass(frozen=True)
+class ControllerView:
+    """A wireless controller as its last poll saw it. ``table_lost_since``: its AP table is lost (see
+    ``monitor.polling.controller.table_lost``), with the last good and the current row counts;
+    ``failing_since``: it does not answer."""
+
+    controller: str
+    table_lost_since: float | None = None
+    rows_before: int | None = None
+    rows_now: int | None = None
+    aps: tuple[str, ...] = ()  # the APs watched through it
+    failing_since: float | None = None  # its polls fail (no answer) since then
+    error: str = ""
+    answered: bool | None = None  # its last poll was answered (None: not polled yet)
+    clients: int | None = None  # its own client total from that poll
+    joined: int | None = None  # APs its table listed as not down
+
+
+@dataclass(frozen=True)
 class Snapshot:
     taken_at: float
     sites: tuple[SiteView, ...]
     first_probe_round_done: bool = False
+    controllers: tuple[ControllerView, ...] = ()
 
     @property
     def aps(self) -> tuple[ApView, ...]:

@@ -5,6 +5,10 @@ An AP watched through its controller is up when the controller lists it as up, d
 when it does not list it at all: an AP that vanishes from the table is the outage users ask about
 (LibreNMS #13535, unpoller #799), never a row that silently stops being drawn. No I/O; the poller
 feeds each verdict to the state machine like a probe outcome.
+
+A table that shrinks to nothing (or to fewer than half the rows of the last good walk) while the controller
+still answers is the controller's fault (firmware, profile mismatch), not an outage of every AP it lists:
+:func:`table_lost` says so, and its APs become unknown instead of absent.
 """
 
 from __future__ import annotations
@@ -49,6 +53,38 @@ class Verdict:
         if self.row.clients is not None:
             return (ClientCount(level="ap", count=self.row.clients),)
         return ()
+
+
+LOST_BELOW = 0.5  # fewer rows than this share of the last good walk: the table, not the APs, is lost
+
+
+@dataclass(frozen=True)
+class TableLoss:
+    """A controller answered with an AP table far shorter than its last good one."""
+
+    controller: str
+    rows_before: int | None  # the last good walk's row count (None: no good walk yet this run)
+    rows_now: int
+    at: float
+
+    @property
+    def detail(self) -> str:
+        before = "none yet" if self.rows_before is None else str(self.rows_before)
+        return f"AP table of controller {self.controller} lost: {self.rows_now} row(s) now, last good {before}"
+
+
+def table_lost(controller: str, rows_before: int | None, rows_now: int, expected: int,
+               now: float) -> TableLoss | None:
+    """Whether a walk of ``rows_now`` rows, after a last good walk of ``rows_before``, lost the table.
+
+    An empty table while APs are expected is lost even without history; otherwise a table is lost when it
+    falls below ``LOST_BELOW`` of the last good count.
+    """
+    if expected > 0 and rows_now == 0:
+        return TableLoss(controller, rows_before, rows_now, now)
+    if rows_before and rows_now < rows_before * LOST_BELOW:
+        return TableLoss(controller, rows_before, rows_now, now)
+    return None
 
 
 def find_row(match: str, rows: Sequence[ControllerAp]) -> ControllerAp | None:

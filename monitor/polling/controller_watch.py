@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from collectors.identify import identify_device
 from collectors.profile import Profile
 from collectors.types import ErrorKind, SnmpClient, Target
 from monitor.config.load import LoadedConfig
 from monitor.config.model import Device
-from monitor.polling.controller import ExpectedAp, Verdict, verdicts
+from monitor.domain.clients import device_total
+from monitor.polling.controller import ExpectedAp, TableLoss, Verdict, table_lost, verdicts
 from monitor.domain.vocabulary import Reason, Scope
 from monitor.polling.entry import Entry
 
@@ -31,6 +32,13 @@ class ControllerEntry:
     device: Device
     target: Target
     profile: str  # "auto" until identified
+    rows_good: int | None = None  # rows of the last walk that was not a lost table
+    loss: TableLoss | None = None  # the table is lost now (since ``loss.at``)
+    failing_since: float | None = None  # its polls fail since then (None: it answered last time)
+    error: str = ""  # the last failed poll's kind and detail
+    answered: bool | None = None  # whether its last poll was answered (None: not polled yet)
+    clients: int | None = None  # its own client total, as its last answered poll counted them
+    joined: int | None = None  # APs its last AP table listed as not down
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Sighting:
     seen: Seen
     verdict: Verdict | None = None  # None: the controller itself did not answer
     at: float = 0.0  # when the table was read (the end of the poll)
+    lost: bool = False  # the controller's table is lost: nothing is known about the AP
 
 
 class ControllerWatch:
@@ -114,6 +123,9 @@ class ControllerWatch:
         result = await self._client.poll(ctl.target, profile)
         self._count("poll", result.error)
         if not result.ok:
+            ctl.failing_since = ctl.failing_since if ctl.failing_since is not None else result.started_at
+            ctl.error = f"{result.error}: {result.detail}"
+            ctl.answered, ctl.clients, ctl.joined = False, None, None  # not seen now: unknown, not zero
             # Nothing seen is no proof of life: the APs fail this observation as if probed directly.
             log.warning("controller_poll_failed controller=%s kind=%s aps=%d detail=%s",
                         cid, result.error, len(aps), result.detail)
@@ -121,10 +133,26 @@ class ControllerWatch:
                 self._apply(Sighting(e, Seen(False, result.started_at, result.error,
                                              f"through controller {cid}: {result.detail}")))
             return
+        ctl.failing_since, ctl.error, ctl.answered = None, "", True
+        total = device_total(result.clients)
+        ctl.clients = total[0] if total else None
+        ctl.joined = None if result.controller_aps is None else sum(r.status != "down" for r in result.controller_aps)
         if result.controller_aps is None:
             log.warning("controller_without_ap_table controller=%s profile=%s aps=%d", cid, profile.name, len(aps))
             return
         at = result.started_at + result.duration
+        loss = table_lost(cid, ctl.rows_good, len(result.controller_aps), len(aps), at)
+        if loss is not None:
+            if ctl.loss is None:
+                log.warning("controller_table_lost controller=%s rows_before=%s rows_now=%d aps=%d",
+                            cid, loss.rows_before, loss.rows_now, len(aps))
+            ctl.loss = loss if ctl.loss is None else replace(loss, at=ctl.loss.at)
+            for e in aps:
+                self._apply(Sighting(e, Seen(False, result.started_at, None, loss.detail), None, at, lost=True))
+            return
+        if ctl.loss is not None:
+            log.info("controller_table_back controller=%s rows=%d", cid, len(result.controller_aps))
+        ctl.loss, ctl.rows_good = None, len(result.controller_aps)
         expected = [ExpectedAp(e.id, getattr(e.device, "controller_ap", None) or e.id) for e in aps]
         for e, v in zip(aps, verdicts(cid, expected, result.controller_aps), strict=True):
             if not v.ok and v.detail:

@@ -34,8 +34,9 @@ from monitor.polling.entry import Entry
 from monitor.exposition.metrics import ServiceMetrics
 from monitor.polling.readings import DeviceData, fold_controller_row, fold_poll, fold_probe
 from monitor.polling.rounds import run_round
-from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
-from monitor.domain.state import DeviceTrack, Mode, Policy, SiteTrack, observe, roll_up, set_mode, update_site
+from monitor.exposition.snapshot import ApView, ControllerView, SiteView, Snapshot, UplinkView
+from monitor.domain.state import (DeviceTrack, Mode, Policy, SiteTrack, lose_sight, observe, roll_up, set_mode,
+                                  update_site)
 from monitor.polling.usage import UsageAccumulator
 
 __all__ = ["Entry", "Poller", "Sink"]
@@ -225,6 +226,14 @@ class Poller:
     def _sighted(self, sighting: Sighting) -> None:
         """One AP's part of a controller poll: its readings when the controller lists it up, then the observation."""
         e, v = sighting.entry, sighting.verdict
+        if sighting.lost:  # the controller's table is lost, not its APs: they are unknown until it is back
+            track, transitions, events = lose_sight(self.tracks[e.id], sighting.at, self._policy,
+                                                    sighting.seen.detail)
+            self.tracks[e.id] = track
+            self._emit(transitions, events)
+            self._recompute_site(e.site, max(sighting.at, self._clock()))
+            self._dirty = True
+            return
         if v is not None and v.ok:
             ticks = v.row.uptime_ticks if v.row is not None and not getattr(e.device, "poll_direct", False) else None
             window = (sighting.seen.started_at, sighting.at)
@@ -342,7 +351,13 @@ class Poller:
                                     self._data[u.entity].lte)
             views.append(SiteView(site, st.status, st.since, st.reason, self._modes[sid] != "out_of_service",
                                   uplink, aps, self._availability.get(sid)))
-        self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done)
+        controllers = tuple(
+            ControllerView(cid, c.loss.at if c.loss else None, c.loss.rows_before if c.loss else None,
+                           c.loss.rows_now if c.loss else c.rows_good,
+                           tuple(e.id for e in self._watch.watched[cid]), c.failing_since, c.error,
+                           c.answered, c.clients, c.joined)
+            for cid, c in self._watch.controllers.items())
+        self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done, controllers)
 
     def set_availability(self, by_site: dict[str, float | None]) -> None:
         """Month-to-date availability per site, computed from the store by the report's arithmetic."""

@@ -16,7 +16,7 @@ Schema ``wifimon.alert/v1`` (UTF-8 JSON object; times RFC 3339 UTC)::
         "key": "site_down:market",   # stable: rule + site or AP
         "rule": "site_down",         # site_down | site_degraded | ap_rebooted | ap_flapping | ap_silent |
                                      # ferry_backhaul_lost | service_overrun | service_store | service_channel |
-                                     # service_undelivered
+                                     # service_undelivered | controller_table_lost | controller_down
         "severity": "critical",      # critical | warning | info
         "status": "firing",          # firing | resolved
         "site": "market", "site_name": "공설시장", "address": "…", "district": "…",
