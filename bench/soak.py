@@ -220,7 +220,7 @@ def judge(schedule: list[Fault], run: Run, receiver: Receiver, store: Store, end
         if f.kind in ALERTING:
             stored = [o for o in outages if o.entity == f.site and o.started_at < ended + 2 * PROBE_INTERVAL
                       and (o.ended_at or end) > began - 5]
-            resolves = [t for t in resolved.get(f"site_down:{f.site}", []) if began <= t]
+            resolves = [t for t in resolved.get(f"site_down:{f.site}", []) if began <= t <= ended + 4 * PROBE_INTERVAL]
             row["alert_latency_s"] = round(pages[0] - began, 1) if pages else None
             row["alerts"], row["resolves"] = len(pages), len(resolves)
             row["detected"] = [(round(o.started_at - began, 1), round((o.ended_at or end) - began, 1)) for o in stored]
@@ -235,8 +235,8 @@ def judge(schedule: list[Fault], run: Run, receiver: Receiver, store: Store, end
             row["alerts"] = len(pages)
             if pages:
                 problems.append(f"fault {i} {f.kind} {f.target}: {len(pages)} alert(s), expected none")
-        if f.kind == "reboot":
-            counted = [e for e in reboots if e.entity == f.target]
+        if f.kind == "reboot":  # a reboot event is dated at the boot it found: the moment of the fault
+            counted = [e for e in reboots if e.entity == f.target and began - 5 <= e.at <= began + 5]
             row["reboots_reported"] = len(counted)
         rows.append(row)
     injected = sum(f.kind == "reboot" for f in schedule)
@@ -314,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"soak: {len(schedule)} faults, {total / 60:.1f} min, schedule in {schedule_file}", flush=True)
     fleet_size = sum(len(s["aps"]) for s in data["sites"] if s.get("kind", "land") == "land")
     run = execute(schedule, config, tmp, total, fleet_size)
+    # What the verdicts rest on, kept beside the store for a second look.
+    (tmp / "webhook.jsonl").write_text("".join(json.dumps([at, m]) + "\n" for at, m in receiver.messages))
+    (tmp / "run.json").write_text(json.dumps(asdict(run)))
     result = judge(schedule, run, receiver, Store(f"sqlite:///{tmp}/soak.db"), run.t0 + total)
     text = markdown(result, args.seed, args.minutes)
     print(text)
