@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from monitor.cli.common import config_arg, config_failure, default_config, plain
-from monitor.config.load import ConfigError, parse_config
-from monitor.report.build import make_report, month_period, previous_month
+from monitor.cli.common import config_arg, default_config, plain
+from monitor.cli.report import config_and_month
+from monitor.report.build import make_report
 from monitor.report.open_data import ENCODINGS, OPEN_FORMATS, EncodingProblem, write_open_data
 from monitor.store import StoreError
 
@@ -51,18 +50,10 @@ def cmd_open_data(args: argparse.Namespace) -> int:
         print(f"wifimon export open-data: --format {args.format!r}: choose one or more of {','.join(OPEN_FORMATS)}",
               file=sys.stderr)
         return 2
-    try:
-        config = parse_config(path)
-    except ConfigError as exc:
-        print(config_failure(named, path, exc.problems), file=sys.stderr)
-        return 1
-    now = time.time()
-    month = args.month or previous_month(now, config.service.timezone)
-    try:
-        month_period(month, config.service.timezone, now)
-    except ValueError as exc:
-        print(f"wifimon export open-data: --month: {exc}", file=sys.stderr)
-        return 2
+    found = config_and_month("export open-data", path, named, args.month)
+    if isinstance(found, int):
+        return found
+    config, month, now = found
     try:
         store, note = open_history(config.service.store_url)
         try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from monitor.cli.common import config_arg, config_failure, default_config, plain
 from monitor.config.load import ConfigError, parse_config
+from monitor.config.model import Config
 from monitor.report.build import make_report, month_period, previous_month
 from monitor.report.formats import FORMATS, write_report
 from monitor.report.formats.units import hms
@@ -81,18 +82,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.target is not None and not 0 < args.target <= 100:
         print(f"wifimon report: --target {args.target}: must be a percentage in (0, 100]", file=sys.stderr)
         return 2
-    try:
-        config = parse_config(path)
-    except ConfigError as exc:
-        print(config_failure(named, path, exc.problems), file=sys.stderr)
-        return 1
-    now = time.time()
-    month = args.month or previous_month(now, config.service.timezone)
-    try:
-        month_period(month, config.service.timezone, now)
-    except ValueError as exc:
-        print(f"wifimon report: --month: {exc}", file=sys.stderr)
-        return 2
+    found = config_and_month("report", path, named, args.month)
+    if isinstance(found, int):
+        return found
+    config, month, now = found
     try:
         store, note = open_history(config.service.store_url)
         try:
@@ -119,3 +112,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     for f in files:
         print(f"wrote {f}")
     return 0
+
+
+def config_and_month(command: str, path: Path, named: Path | None, month: str | None) -> tuple[Config, str, float] | int:
+    """The config, the month (last month by default) and now, for a command about one month of history; or the
+    exit code after saying on stderr why not (1: the config, 2: the month)."""
+    try:
+        config = parse_config(path)
+    except ConfigError as exc:
+        print(config_failure(named, path, exc.problems), file=sys.stderr)
+        return 1
+    now = time.time()
+    month = month or previous_month(now, config.service.timezone)
+    try:
+        month_period(month, config.service.timezone, now)
+    except ValueError as exc:
+        print(f"wifimon {command}: --month: {exc}", file=sys.stderr)
+        return 2
+    return config, month, now
