@@ -137,7 +137,10 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        before = self.revision()
+        try:
+            before = self.revision()
+        except StoreError as exc:  # unreachable before anything began: it is the migration that failed
+            raise StoreError(self.display_url, "migrate", exc.detail) from exc
         try:
             with self._engine.begin() as conn:
                 if self._dialect == "postgresql":
