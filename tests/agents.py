@@ -41,6 +41,7 @@ class Agent:
     host: str
     port: int
     log: Path  # the agent's own output, for failure messages
+    pid: int = 0  # its process, for a test that stops and continues it (SIGSTOP / SIGCONT)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def _started(
             last = exc
             continue
         try:
-            yield Agent(HOST, port, log)
+            yield Agent(HOST, port, log, proc.pid)
         finally:
             _stop(proc)
         return
