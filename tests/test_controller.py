@@ -29,7 +29,7 @@ from monitor.polling.controller import ExpectedAp, find_row, table_lost, verdict
 from monitor.domain.vocabulary import ApStatus, Reason
 from monitor.exposition.metrics import FleetCollector, ServiceMetrics
 from monitor.polling.poller import Poller
-from tests.agents import free_udp_port, shared_dir, snmpsim_agent
+from tests.agents import free_udp_port, hostile_agent, shared_dir, snmpsim_agent
 
 # -- pure ----------------------------------------------------------------------------------------
 
@@ -206,9 +206,9 @@ class _Sink:
 
 
 def _poller(tmp_path: Path, address: str, community: str, aps: list[dict], *, confirm: int = 1,
-            timeout: float = 3.0) -> tuple[Poller, _Sink, PysnmpClient]:
+            timeout: float = 3.0, interval: float = 15.0) -> tuple[Poller, _Sink, PysnmpClient]:
     config = Config.model_validate({
-        "service": {"spread": 0, "confirm_failures": confirm, "recheck_interval": 0.05,
+        "service": {"spread": 0, "confirm_failures": confirm, "recheck_interval": 0.05, "probe_interval": interval,
                     "snmp": {"timeout": timeout, "retries": 0}},
         "credentials": {"ctl": {"version": "2c", "community": {"env": "UNUSED"}},
                         "ap": {"version": "2c", "community": {"env": "UNUSED"}}},
@@ -305,6 +305,30 @@ async def test_an_unreachable_controller_fails_its_aps_observations_with_its_err
     assert sorted(alerts) == ["controller_down:wlc1", "site_down:s1"]
     assert alerts["controller_down:wlc1"].aps == ("s1-ap1", "s1-ap2")
     assert alerts["site_down:s1"].parents == ("controller_down:wlc1",)
+
+
+async def test_a_silent_controller_does_not_hold_the_probe_round_past_its_interval(tmp_path):
+    # Waited for after the round, a controller's timeouts (5 s here) stretched a 2 s round past its interval
+    # and the scheduler skipped the next probe round for the whole fleet (bench/soak.py, a controller outage).
+    async with hostile_agent("silent") as (host, port, agent):
+        poller, _, client = _poller(tmp_path, f"{host}:{port}", "x", CISCO_APS[:2], timeout=5.0, interval=2.0)
+        try:
+            await poller.register()
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            await poller.probe_round()
+            assert loop.time() - began < 2.0 and agent.received >= 1  # asked within the round, not waited out
+            ctl = poller._watch.controllers["wlc1"]
+            assert ctl.answered is None and poller._watch.in_flight()  # its walk goes on in the background
+            end = loop.time() + 30
+            while ctl.answered is None:  # the walk ends on its own and hands its APs the failure
+                assert loop.time() < end, "the controller's walk never ended"
+                await asyncio.sleep(0.05)
+            assert ctl.answered is False and ctl.error.startswith("timeout")
+            assert "through controller wlc1" in poller.tracks["s1-ap1"].detail
+        finally:
+            await poller.close()
+            await client.close()
 
 
 async def test_a_table_that_comes_back_empty_is_one_controller_alert_and_unknown_aps(controllers, tmp_path):

@@ -101,13 +101,17 @@ class ControllerWatch:
         """Controller polls still running (for shutdown)."""
         return [t for t in self._polls.values() if not t.done()]
 
-    async def poll(self, cid: str) -> None:
-        """Poll a controller; callers arriving while one poll runs share it (one walk serves all its APs)."""
+    def start(self, cid: str) -> asyncio.Task[None]:
+        """The controller's poll in flight, started now if none runs (one walk serves all its APs)."""
         task = self._polls.get(cid)
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(self._poll_once(cid), name=f"controller-{cid}")
             self._polls[cid] = task
-        await asyncio.shield(task)  # a cancelled re-check must not cancel the poll others wait for
+        return task
+
+    async def poll(self, cid: str) -> None:
+        """Poll a controller; callers arriving while one poll runs share it."""
+        await asyncio.shield(self.start(cid))  # a cancelled re-check must not cancel the poll others wait for
 
     async def _poll_once(self, cid: str) -> None:
         ctl = self.controllers[cid]

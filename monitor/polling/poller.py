@@ -144,14 +144,27 @@ class Poller:
     # -- rounds -----------------------------------------------------------------------------------
 
     async def probe_round(self) -> None:
-        """Probe every device once, spread over the probe interval; skip those being re-checked."""
+        """Probe every device once, spread over the probe interval; skip those being re-checked.
+
+        One walk of each controller's AP table stands for the probes of all the APs it watches. The walks
+        start with the round and run beside its probes, and the round waits for them only until its own
+        deadline (0.9 of the interval, as ``run_round``): a walk still running then goes on and hands its
+        APs their results when it ends. Waited for after the spread, a silent controller's timeouts pushed
+        the round past its interval and the scheduler skipped the next round for the whole fleet (found by
+        bench/soak.py: outages elsewhere seen 15-25 s late while a controller was down).
+        """
         self._apply_modes(self._clock())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._cfg.probe_interval * 0.9
+        walks = [self._watch.start(cid) for cid, aps in self._watch.watched.items() if aps]
         due = [self._entries[k] for k in self._order
                if k not in self._rechecks and not self._watch.via(self._entries[k])]
         await run_round("probe", self._cfg.probe_interval, self._cfg.spread, due, self._probe_entry,
                         self._metrics, self._clock, self._stragglers["probe"])
-        # One walk of each controller's AP table stands for the probes of all the APs it watches.
-        await asyncio.gather(*(self._watch.poll(cid) for cid, aps in self._watch.watched.items() if aps))
+        if walks:
+            done, _ = await asyncio.wait(walks, timeout=max(0.0, deadline - loop.time()))
+            for walk in done:
+                walk.result()  # a walk that failed with a bug says so here, as when it was awaited
         self.first_probe_round_done = True
         self._dirty = True
 
