@@ -22,6 +22,9 @@ from monitor.domain.shards import (
     unwatched,
 )
 
+from tests import dbs
+
+store_url = dbs.store_url
 T0 = 1_790_000_000.0
 
 
@@ -133,3 +136,67 @@ def test_run_refuses_a_bad_shard_option_in_one_line(tmp_path: Path, capsys: pyte
     assert "--shard '2/2': shard 2/2: want 0 ≤ index < count" in capsys.readouterr().err
     assert main(["run", str(path), "--shard", "0/2"]) == 1
     assert "--shard: 2 shards need a shared PostgreSQL store" in capsys.readouterr().err
+
+
+# -- against the store (SQLite and PostgreSQL) ------------------------------------------------------------
+
+
+def test_the_report_counts_a_site_unknown_only_while_its_own_shard_was_not_running(store_url: str):
+    from monitor.report.build import gather, month_period, site_timelines
+    from monitor.domain.vocabulary import Scope, Transition
+    from monitor.store import Store
+    from tests.alerting_helpers import make_site
+
+    a = next(f"s{i}" for i in range(100) if shard_of(f"s{i}", 2) == 0)
+    b = next(f"s{i}" for i in range(100) if shard_of(f"s{i}", 2) == 1)
+    period = month_period("2026-10", "Asia/Seoul", T0 + 10**7)
+    start = period.start
+    whole = Store(store_url)
+    whole.migrate()
+    old = whole.start_run(start)  # before sharding: one instance watched everything for an hour
+    whole.record_transitions([Transition(Scope.SITE, sid, sid, "unknown", "up", start) for sid in (a, b)], old)
+    whole.stop_run(old, start + 3600)
+    shard0, shard1 = Store(store_url, shard=Shard(0, 2)), Store(store_url, shard=Shard(1, 2))
+    r0 = shard0.start_run(start + 3600)
+    shard0.heartbeat(r0, period.end - 1)  # shard 0 watched to the month's end (crashed just before)
+    r1 = shard1.start_run(start + 3600)
+    shard1.stop_run(r1, start + 7200)  # shard 1 stopped after an hour
+    assert [r.shard for r in whole.runs(start, period.end)] == [None, (0, 2), (1, 2)]
+    assert whole.gaps(start, period.end, site=a) == [(period.end - 1, period.end)]
+    assert whole.gaps(start, period.end, site=b) == [(start + 7200, period.end)]
+    assert whole.gaps(start, period.end) == [(period.end - 1, period.end)]  # any run: the old merged view
+
+    from monitor.config.model import Config
+
+    config = Config(sites=(make_site(a, 1), make_site(b, 1)))
+    history = gather(whole, period, usage=False, sites=[a, b])
+    sites, _ = site_timelines(config, history, period, with_aps=False)
+    unknown = {sid: sum(e - s for s, e in tl.unknown) for sid, tl in sites.items()}
+    assert unknown == {a: 1.0, b: period.end - start - 7200}  # each only its own shard's gap
+    assert history.gaps[0] == (start + 7200, period.end)  # the report's gap list: part of the inventory unwatched
+    for s in (whole, shard0, shard1):
+        s.close()
+
+
+def test_one_lease_holder_at_a_time(store_url: str):
+    from monitor.store import Store
+
+    store = Store(store_url)
+    store.migrate()
+    action, found, now = store.lease("shard 0/2", "a", 5.0)
+    assert (action, found) == ("acquire", None)
+    assert store.lease("shard 0/2", "b", 5.0)[0] == "wait"
+    assert store.lease("shard 0/2", "a", 5.0)[0] == "renew"
+    store.release("shard 0/2", "b")  # not b's: nothing happens
+    assert store.lease("shard 0/2", "b", 5.0)[0] == "wait"
+    store.release("shard 0/2", "a")
+    action, found, _ = store.lease("shard 0/2", "b", 5.0)
+    assert action == "acquire" and found is not None and found.holder == "a"
+    with store.exclusive(42) as first:
+        assert first
+        if store.url.get_backend_name() == "postgresql":
+            other = Store(store_url)
+            with other.exclusive(42) as second:
+                assert not second  # another session holds it: this one does not wait, it skips
+            other.close()
+    store.close()
