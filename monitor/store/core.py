@@ -321,30 +321,6 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
             return float(s.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one())
         return time.time()
 
-    @contextmanager
-    def exclusive(self, key: int) -> Iterator[bool]:
-        """Whether this process may do the work guarded by advisory lock ``key`` now, held while the block runs
-        (PostgreSQL ``pg_try_advisory_lock`` on a connection of its own; it never waits). On SQLite, where one
-        instance is the rule, always True."""
-        if self._dialect != "postgresql":
-            yield True
-            return
-        try:
-            conn = self._engine.connect()
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one())
-            conn.commit()
-        except SQLAlchemyError as exc:
-            raise StoreError(self.display_url, f"advisory lock {key}", self._describe(exc)) from exc
-        try:
-            yield got
-        finally:
-            try:
-                if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
-            finally:
-                conn.close()  # a failed unlock ends with the session, which frees the lock
-
 
 # -- helpers ---------------------------------------------------------------------------------------------
 
