@@ -20,13 +20,16 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from collectors.snmp import PysnmpClient
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 
 from monitor.alerting.service import Alerting
 from monitor.config.load import ConfigError, LoadedConfig
 from monitor.config.types import split_listen
 from monitor.domain.vocabulary import Event, Transition
 from monitor.exposition.http import HttpServer
+from monitor.exposition.metric_names import METRICS
+from monitor.exposition.snapshot import EMPTY
+from monitor.lease import ShardLease
 from monitor.exposition.public_page import render_public
 from monitor.exposition.web_config import web_config_of
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
@@ -37,6 +40,7 @@ from monitor.report.job import build_report_job
 from monitor.store import Store, StoreError
 from monitor.store.writer import StoreWriter
 from monitor.polling.traps import start_traps
+from collectors.errors import WifimonError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,11 @@ AVAILABILITY_SECONDS = 300.0  # wifi_site_availability_ratio{window="month_to_da
 MAINTENANCE_REFRESH_SECONDS = 15.0  # store windows re-read at least this often (more often if probes are)
 MAINTENANCE_LOOKAHEAD_SECONDS = 3600.0  # one-off windows starting later are picked up by a later refresh
 REPORT_CATCH_UP_SECONDS = 30.0  # after start-up: last month's report, if the service was down when it was due
+REPORT_LEASE_SECONDS = 3600.0  # the report job's lease: longer than any report takes; a crash frees it after this
+
+
+class LeaseLost(WifimonError):
+    """Another instance holds this shard's lease now: this one stopped watching so that two never both do."""
 
 
 def wifimon_version() -> str:
@@ -74,12 +83,21 @@ class Service:
     """wifimon running: poller, scheduler, store writer and HTTP server."""
 
     def __init__(self, loaded: LoadedConfig):
-        self.loaded = loaded
+        self.inventory = loaded  # every site: what the monthly report covers
+        self.loaded = loaded.shard_view()  # the sites this instance watches
         self.cfg = loaded.config.service
         self.profiles = loaded.profiles
         self.registry = CollectorRegistry()
         self.metrics = ServiceMetrics(self.registry, wifimon_version())
-        self.store = Store(self.cfg.store_url)
+        self.store = Store(self.cfg.store_url, shard=loaded.shard)
+        spec = METRICS["wifimon_instance_active"]
+        self.active = Gauge(spec.name, spec.help, spec.labels, registry=self.registry).labels(
+            self.store.partition or "whole")
+        self.lease: ShardLease | None = None
+        if self.store.url.get_backend_name() == "postgresql" and (loaded.shard is not None or self.cfg.standby):
+            self.lease = ShardLease(self.store, f"shard {self.store.partition or 'whole'}",
+                                    self.cfg.lease_ttl or self.cfg.probe_interval)
+        self.lost = False
         self.metrics_url = ""
         self._rcvbuf_seen = 0  # drops on the SNMP client's own sockets, which start at none
         self._writer_seen: dict[str, int] = {}  # the writer's counters as last copied to the metrics
@@ -90,6 +108,10 @@ class Service:
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
         await self.store.call(self.store.migrate)
+        if self.lease is not None and not await self._standby(stop):
+            return
+        takeover = self.lease is not None and self.lease.takeover(self.cfg.probe_interval + self.lease.ttl)
+        self.active.set(1)
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
                              journal=self.store.journal_path())
         await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
@@ -101,12 +123,17 @@ class Service:
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
                             windows=lambda: self.maintenance.windows)
         await self.store.call(alerting.restore)
-        report_job = build_report_job(self.loaded, self.store)  # None unless report.schedule is set
+        # The report covers every site; of several shards, shard 0's active writes it (under a lease as well).
+        shard = self.inventory.shard
+        report_job = build_report_job(self.inventory, self.store) if shard is None or shard.index == 0 else None
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
-        # An outage left open by the last run ends where its watching ended; the poller starts from there.
-        await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
-        poller.restore(last)
+        if takeover:  # a standby taking over (or a quick restart): the open outages go on, not ended and re-opened
+            log.info("shard_taken_over lease=%r previous=%s", self.lease and self.lease.name,
+                     self.lease and self.lease.previous and self.lease.previous.holder)
+        else:  # an outage left open by the last run ends where its watching ended; the poller starts from there
+            await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
+        poller.restore(last, keep_down=takeover)
         await poller.register()
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
         self.registry.register(FleetCollector(poller.snapshot))
@@ -157,13 +184,17 @@ class Service:
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
         scheduler.add_job(jobs(self._month_to_date), "interval", args=[poller], id="availability",
                           seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
+        if self.lease is not None:
+            scheduler.add_job(jobs(self._renew), "interval", args=[stop], seconds=self.lease.every, id="lease",
+                              **common)
         if report_job is not None:
             when = report_job.schedule
             cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
-            scheduler.add_job(jobs(report_job.tick), cron, id="report", **common)
+            tick = jobs(functools.partial(self._once, "report", report_job.tick))
+            scheduler.add_job(tick, cron, id="report", **common)
             # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
             # failure. It only acts while last month's report is due and not done (files, mail receipt).
-            scheduler.add_job(jobs(report_job.tick), "interval", seconds=report_job.retry_seconds,
+            scheduler.add_job(tick, "interval", seconds=report_job.retry_seconds,
                               id="report_retry", next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
         scheduler.start()
         alerting.start(poller.snapshot)
@@ -184,8 +215,63 @@ class Service:
             self._flush_usage(writer, poller)
             writer.submit_durable(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
+            if self.lease is not None and not self.lost:
+                await self.lease.release()  # the standby takes over now, not once the lease lapses
+            self.active.set(0)
             await http.close()
             log.info("service_stopped run=%s", run_id)
+        if self.lost:
+            raise LeaseLost(f"{self.lease and self.lease.name}: lease lost to another instance; stopped watching")
+
+    async def _standby(self, stop: asyncio.Event) -> bool:
+        """Until this instance holds the shard's lease: poll nothing, serve /metrics (instance active 0),
+        /healthz (200: the process is fine) and /readyz (503: standby, not watching). False if told to stop."""
+        assert self.lease is not None
+        self.active.set(0)
+
+        async def standby() -> tuple[bool, str]:
+            return False, f"standby for {self.lease.name if self.lease else ''}: the active holds the lease"
+
+        http = HttpServer(self.registry, lambda: EMPTY, standby, web_config=web_config_of(self.loaded))
+        host, port = split_listen(self.cfg.listen)
+        try:
+            await http.start(host, port)
+        except OSError as exc:
+            raise ConfigError([f"{self.loaded.path}: service.listen: cannot listen on {host}:{port}: "
+                               f"{exc.strerror or exc}"]) from None
+        log.info("standby_started lease=%r holder=%s", self.lease.name, self.lease.holder)
+        try:
+            return await self.lease.acquire(stop, self.cfg.standby)
+        finally:
+            await http.close()  # the active's server takes the port over
+
+    async def _renew(self, stop: asyncio.Event) -> None:
+        """Renew the lease; once it is lost, stop at once: another instance may be watching the shard now."""
+        assert self.lease is not None
+        if not await self.lease.renew():
+            self.lost = True
+            self.active.set(0)
+            stop.set()
+
+    async def _once(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
+        """Run ``work`` only while holding the lease ``name`` (any backend), so that two instances never both
+        do it; skip it if another holds it."""
+        holder = f"{self.lease.holder if self.lease else os.getpid()}"
+        try:
+            action, found, _ = await self.store.call(self.store.lease, name, holder, REPORT_LEASE_SECONDS)
+        except StoreError as exc:
+            log.warning("job_lease_failed job=%s error=%s", name, exc)
+            return
+        if action == "wait":
+            log.info("job_skipped job=%s reason=held_by holder=%s", name, found.holder if found else "-")
+            return
+        try:
+            await work()
+        finally:
+            try:
+                await self.store.call(self.store.release, name, holder)
+            except StoreError as exc:  # it lapses by itself
+                log.warning("job_lease_release_failed job=%s error=%s", name, exc)
 
     async def _refresh_maintenance(self, poller: Poller | None = None) -> None:
         """Re-read the store's maintenance windows (in a thread, never on the loop) and apply them now."""
