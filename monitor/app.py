@@ -108,8 +108,11 @@ class Service:
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
         await self.store.call(self.store.migrate)
-        if self.lease is not None and not await self._standby(stop):
-            return
+        standby_http: HttpServer | None = None
+        if self.lease is not None:
+            standby_http = await self._standby(stop)
+            if standby_http is None:
+                return
         takeover = self.lease is not None and self.lease.takeover(self.cfg.probe_interval + self.lease.ttl)
         self.active.set(1)
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
@@ -153,6 +156,8 @@ class Service:
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes(),
                           web_config=web_config_of(self.loaded), public=self._public_page(poller))
         host, port = split_listen(self.cfg.listen)
+        if standby_http is not None:  # the standby's face answered until now: Prometheus saw no gap
+            await standby_http.close()
         try:
             bound = await http.start(host, port)
         except OSError as exc:  # another wifimon (or anything) on the port: say so, undo what started
@@ -223,9 +228,10 @@ class Service:
         if self.lost:
             raise LeaseLost(f"{self.lease and self.lease.name}: lease lost to another instance; stopped watching")
 
-    async def _standby(self, stop: asyncio.Event) -> bool:
+    async def _standby(self, stop: asyncio.Event) -> HttpServer | None:
         """Until this instance holds the shard's lease: poll nothing, serve /metrics (instance active 0),
-        /healthz (200: the process is fine) and /readyz (503: standby, not watching). False if told to stop."""
+        /healthz (200: the process is fine) and /readyz (503: standby, not watching). Returns that server, still
+        serving (the caller closes it just before its own takes the port), or None if told to stop."""
         assert self.lease is not None
         self.active.set(0)
 
@@ -241,9 +247,14 @@ class Service:
                                f"{exc.strerror or exc}"]) from None
         log.info("standby_started lease=%r holder=%s", self.lease.name, self.lease.holder)
         try:
-            return await self.lease.acquire(stop, self.cfg.standby)
-        finally:
-            await http.close()  # the active's server takes the port over
+            acquired = await self.lease.acquire(stop, self.cfg.standby)
+        except BaseException:
+            await http.close()
+            raise
+        if not acquired:
+            await http.close()
+            return None
+        return http
 
     async def _renew(self, stop: asyncio.Event) -> None:
         """Renew the lease; once it is lost, stop at once: another instance may be watching the shard now."""
