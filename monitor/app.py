@@ -132,7 +132,7 @@ class Service:
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
         if takeover:  # a standby taking over (or a quick restart): the open outages go on, not ended and re-opened
-            log.info("shard_taken_over lease=%r previous=%s", self.lease and self.lease.name,
+            log.info("shard_taken_over lease=%s previous=%s", self.lease and self.lease.name,
                      self.lease and self.lease.previous and self.lease.previous.holder)
         else:  # an outage left open by the last run ends where its watching ended; the poller starts from there
             await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
@@ -245,7 +245,6 @@ class Service:
         except OSError as exc:
             raise ConfigError([f"{self.loaded.path}: service.listen: cannot listen on {host}:{port}: "
                                f"{exc.strerror or exc}"]) from None
-        log.info("standby_started lease=%r holder=%s", self.lease.name, self.lease.holder)
         try:
             acquired = await self.lease.acquire(stop, self.cfg.standby)
         except BaseException:

@@ -43,16 +43,16 @@ class ShardLease:
             try:
                 action, found, now = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
             except StoreError as exc:
-                log.warning("lease_check_failed lease=%r error=%s retry_in=%.1fs", self.name, exc, self.every)
+                log.warning("lease_check_failed lease=%s error=%s retry_in=%.1fs", self.name, exc, self.every)
             else:
                 if action != "wait":
                     self.last_renewed, self.previous, self.taken_at = time.monotonic(), found, now
-                    log.info("lease_acquired lease=%r holder=%s previous=%s", self.name, self.holder,
+                    log.info("lease_acquired lease=%s holder=%s previous=%s", self.name, self.holder,
                              found.holder if found else "-")
                     return True
                 if found is not None and found.holder != waiting_for:
                     waiting_for = found.holder
-                    log.info("standby_waiting lease=%r active=%s expires_in=%.1fs", self.name, found.holder,
+                    log.info("standby_waiting lease=%s active=%s expires_in=%.1fs", self.name, found.holder,
                              found.expires_at - now)
             if await _stopped(stop, self.every):
                 return False
@@ -67,15 +67,15 @@ class ShardLease:
         try:
             action, found, _ = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
         except StoreError as exc:
-            log.warning("lease_renew_failed lease=%r error=%s", self.name, exc)
+            log.warning("lease_renew_failed lease=%s error=%s", self.name, exc)
         else:
             if action == "wait":
-                log.error("lease_lost lease=%r holder=%s now=%s", self.name, self.holder,
+                log.error("lease_lost lease=%s holder=%s now=%s", self.name, self.holder,
                           found.holder if found else "-")
                 return False
             self.last_renewed = time.monotonic()
         if lease_lost(self.last_renewed, time.monotonic(), self.ttl):
-            log.error("lease_lost lease=%r holder=%s reason=not_renewed_for_%gs", self.name, self.holder, self.ttl)
+            log.error("lease_lost lease=%s holder=%s reason=not_renewed_for_%gs", self.name, self.holder, self.ttl)
             return False
         return True
 
@@ -83,9 +83,9 @@ class ShardLease:
         try:
             await self.store.call(self.store.release, self.name, self.holder)
         except StoreError as exc:  # it lapses by itself within ttl
-            log.warning("lease_release_failed lease=%r error=%s", self.name, exc)
+            log.warning("lease_release_failed lease=%s error=%s", self.name, exc)
         else:
-            log.info("lease_released lease=%r", self.name)
+            log.info("lease_released lease=%s", self.name)
 
 
 async def _stopped(stop: asyncio.Event, seconds: float) -> bool:

@@ -87,7 +87,7 @@ class Instance:
     def start(self) -> Instance:
         cmd = [sys.executable, "-m", "monitor.cli.main", "run", str(self.config), "--shard", self.shard,
                "--listen", f"127.0.0.1:{self.port}"] + (["--standby"] if self.standby else [])
-        self.proc = _start(cmd, "standby_started" if self.standby else "metrics at ", self.tmp / f"{self.name}.log",
+        self.proc = _start(cmd, "standby_waiting" if self.standby else "metrics at ", self.tmp / f"{self.name}.log",
                            180)
         return self
 

@@ -193,3 +193,33 @@ def test_one_lease_holder_at_a_time(store_url: str):
     action, found, _ = store.lease("shard 0/2", "b", 5.0)
     assert action == "acquire" and found is not None and found.holder == "a"
     store.close()
+
+
+async def test_a_standby_takes_the_lease_once_the_active_stops_renewing_and_the_active_then_gives_up(
+        store_url: str):
+    import asyncio
+    import time
+
+    from monitor.lease import ShardLease
+    from monitor.store import Store
+
+    store = Store(store_url)
+    store.migrate()
+    active, standby = ShardLease(store, "shard 1/2", 1.0), ShardLease(store, "shard 1/2", 1.0)
+    stop = asyncio.Event()
+    assert await active.acquire(stop, standby=False) and active.previous is None
+    waiting = asyncio.create_task(standby.acquire(stop, standby=True))
+    for _ in range(6):  # the active renews every ttl/3: the standby keeps waiting
+        await asyncio.sleep(active.every)
+        assert await active.renew()
+    assert not waiting.done()
+    stopped = time.monotonic()  # the active dies: no more renewals
+    assert await asyncio.wait_for(waiting, 5)
+    took = time.monotonic() - stopped
+    assert 1.0 - 0.1 <= took <= 1.0 + standby.every + 0.5, took  # the lease lapsed, then the next check
+    assert standby.previous is not None and standby.previous.holder == active.holder
+    assert standby.takeover(grace=2.0)
+    assert not await active.renew()  # it comes back: another holds the lease, it must stop
+    stop.set()
+    assert not await ShardLease(store, "shard 1/2", 1.0).acquire(stop, standby=False)  # told to stop: gives up
+    store.close()
