@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -114,6 +115,8 @@ class Service:
             if standby_http is None:
                 return
         takeover = self.lease is not None and self.lease.takeover(self.cfg.probe_interval + self.lease.ttl)
+        # Renewed from now on, start-up included (registering 10,000 targets outlasts a lease).
+        renewing = asyncio.create_task(self._renewing(stop), name="lease") if self.lease is not None else None
         self.active.set(1)
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
                              journal=self.store.journal_path())
@@ -161,6 +164,8 @@ class Service:
         try:
             bound = await http.start(host, port)
         except OSError as exc:  # another wifimon (or anything) on the port: say so, undo what started
+            if renewing is not None:
+                renewing.cancel()  # the lease lapses by itself: nothing watched here
             if traps is not None:
                 await traps.close()
             await client.close()
@@ -189,9 +194,6 @@ class Service:
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
         scheduler.add_job(jobs(self._month_to_date), "interval", args=[poller], id="availability",
                           seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
-        if self.lease is not None:
-            scheduler.add_job(jobs(self._renew), "interval", args=[stop], seconds=self.lease.every, id="lease",
-                              **common)
         if report_job is not None:
             when = report_job.schedule
             cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
@@ -220,6 +222,9 @@ class Service:
             self._flush_usage(writer, poller)
             writer.submit_durable(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
+            if renewing is not None:
+                renewing.cancel()
+                await asyncio.gather(renewing, return_exceptions=True)
             if self.lease is not None and not self.lost:
                 await self.lease.release()  # the standby takes over now, not once the lease lapses
             self.active.set(0)
@@ -255,18 +260,21 @@ class Service:
             return None
         return http
 
-    async def _renew(self, stop: asyncio.Event) -> None:
-        """Renew the lease; once it is lost, stop at once: another instance may be watching the shard now."""
+    async def _renewing(self, stop: asyncio.Event) -> None:
+        """Renew the lease every third of its TTL; once it is lost, stop at once: another instance may be
+        watching the shard now."""
         assert self.lease is not None
-        if not await self.lease.renew():
-            self.lost = True
-            self.active.set(0)
-            stop.set()
+        while not stop.is_set():
+            await asyncio.sleep(self.lease.every)
+            if not await self.lease.renew():
+                self.lost = True
+                self.active.set(0)
+                stop.set()
 
     async def _once(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
         """Run ``work`` only while holding the lease ``name`` (any backend), so that two instances never both
         do it; skip it if another holds it."""
-        holder = f"{self.lease.holder if self.lease else os.getpid()}"
+        holder = self.lease.holder if self.lease else f"{socket.gethostname()}:{os.getpid()}"
         try:
             action, found, _ = await self.store.call(self.store.lease, name, holder, REPORT_LEASE_SECONDS)
         except StoreError as exc:

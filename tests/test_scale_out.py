@@ -223,7 +223,7 @@ def test_two_shards_a_standby_and_an_alertmanager_cluster(tmp_path: Path, databa
             def open_site_outages() -> list[OutageRecord]:
                 return [o for o in store.open_outages() if o.entity == down1 and str(o.scope) == "site"]
 
-            wait_until(f"the open outage of {down1} in the store", open_site_outages, 30)
+            wait_until(f"the open outage of {down1} in the store", open_site_outages, 90)
             [outage] = open_site_outages()
 
             assert s1.proc is not None
