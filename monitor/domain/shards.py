@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from monitor.domain.availability import Interval, normalise
+from monitor.domain.availability import Interval
 from monitor.domain.records import RunRecord
 
 
@@ -65,9 +65,12 @@ def unwatched(runs: Iterable[RunRecord], since: float, until: float) -> list[Int
     """Periods of [since, until) that none of ``runs`` watched (each from its start to its last sign of life)."""
     if until <= since:
         return []
-    watched = normalise((max(r.started_at, since), min(r.watched_until, until)) for r in runs)
     cursor, gaps = since, []
-    for start, end in watched:
+    # A run that has just started (no heartbeat yet) watched nothing so far, but its start still ends a gap.
+    for run in sorted(runs, key=lambda r: r.started_at):
+        if run.started_at >= until or run.watched_until <= since:
+            continue  # watched none of the period
+        start, end = max(run.started_at, since), min(run.watched_until, until)
         if start > cursor:
             gaps.append((cursor, start))
         cursor = max(cursor, end)
