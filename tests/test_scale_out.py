@@ -48,15 +48,16 @@ PROBE = 5.0  # probe interval and lease: the standby must take over within about
 RULES = ROOT / "config" / "prometheus" / "rules.yml"
 
 
-def _fleet(tmp: Path, db_url: str, am: list[str]) -> tuple[Path, dict[int, list[str]]]:
+def _fleet(tmp: Path, db_url: str, am: list[str], aps_per_shard: int = APS_PER_SHARD,
+           ) -> tuple[Path, dict[int, list[str]]]:
     """A city of 2-AP sites split about evenly by the site hash into 2 shards; sites by shard."""
     octet = free_block()
     (tmp / "community.secret").write_text("scale-community\n")
     sites, by_shard, n = [], {0: [], 1: []}, 0
-    while min(len(v) for v in by_shard.values()) * 2 < APS_PER_SHARD:
+    while min(len(v) for v in by_shard.values()) * 2 < aps_per_shard:
         sid = f"s{n:05d}"
         k = shard_of(sid, 2)
-        if len(by_shard[k]) * 2 < APS_PER_SHARD:
+        if len(by_shard[k]) * 2 < aps_per_shard:
             by_shard[k].append(sid)
             aps = [{"id": f"{sid}-ap{j}", "address": f"127.{octet}.{(2 * n + j) // 250 + 1}.{(2 * n + j) % 250 + 1}:1161",
                     "credentials": "sim", "profile": "generic"} for j in (1, 2)]
@@ -281,3 +282,30 @@ def test_two_shards_a_standby_and_an_alertmanager_cluster(tmp_path: Path, databa
             except StopIteration:
                 pass
             hook.close()
+
+
+def test_an_active_whose_lease_is_taken_stops_at_once_and_says_why(tmp_path: Path, database: str):
+    """Two actives must never both poll and notify: an active that finds its lease held by another (here
+    taken behind its back, as a standby would after a network partition) stops within a renewal period and
+    exits 1 with a one-line reason, no traceback."""
+    from sqlalchemy import text
+
+    config, _ = _fleet(tmp_path, database, [], aps_per_shard=20)
+    with simulator(config, tmp_path):
+        active = Instance(tmp_path, config, "shard0", "0/2").start()
+        wait_until("the active ready", active.ready, 60)
+        store = Store(database)
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE leases SET holder = 'thief', expires_at = now() + interval '1 hour' "
+                              "WHERE name = 'shard 0/2'"))
+        store.close()
+        assert active.proc is not None
+        taken = time.monotonic()
+        code = active.proc.wait(30)
+        stopped_after = time.monotonic() - taken
+        log = (tmp_path / "shard0.log").read_text()
+        assert code == 1, log[-2000:]
+        assert stopped_after < PROBE / 3 + 15, stopped_after  # the next renewal, then a clean stop
+        assert "event=lease_lost" in log and "lease lost to another instance; stopped watching" in log
+        assert "Traceback" not in log
+        assert "event=lease_released" not in log  # not its lease any more: it leaves the thief's row alone
