@@ -81,11 +81,14 @@ class ShardLease:
 
     async def release(self) -> None:
         try:
-            await self.store.call(self.store.release, self.name, self.holder)
+            released = await self.store.call(self.store.release, self.name, self.holder)
         except StoreError as exc:  # it lapses by itself within ttl
             log.warning("lease_release_failed lease=%s error=%s", self.name, exc)
         else:
-            log.info("lease_released lease=%s", self.name)
+            if released:
+                log.info("lease_released lease=%s", self.name)
+            else:  # it lapsed while this process was stalled, and another took it
+                log.warning("lease_not_released lease=%s reason=held_by_another", self.name)
 
 
 async def _stopped(stop: asyncio.Event, seconds: float) -> bool:

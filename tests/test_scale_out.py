@@ -65,7 +65,7 @@ def _fleet(tmp: Path, db_url: str, am: list[str], aps_per_shard: int = APS_PER_S
         n += 1
     doc = {
         "service": {"store_url": db_url, "probe_interval": PROBE, "metrics_interval": 600, "recheck_interval": 1,
-                    "confirm_failures": 2, "snmp": {"timeout": 1.0, "retries": 0}, "concurrency": 100,
+                    "confirm_failures": 2, "snmp": {"timeout": 1.5, "retries": 1}, "concurrency": 100,
                     "lease_ttl": PROBE},
         "credentials": {"sim": {"version": "2c", "community": {"file": "community.secret"}}},
         "alerting": {"channels": {f"am{i}": {"type": "alertmanager", "url": url, "resend_interval": 30}

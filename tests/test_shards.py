@@ -187,9 +187,9 @@ def test_one_lease_holder_at_a_time(store_url: str):
     assert (action, found) == ("acquire", None)
     assert store.lease("shard 0/2", "b", 5.0)[0] == "wait"
     assert store.lease("shard 0/2", "a", 5.0)[0] == "renew"
-    store.release("shard 0/2", "b")  # not b's: nothing happens
+    assert not store.release("shard 0/2", "b")  # not b's: nothing happens
     assert store.lease("shard 0/2", "b", 5.0)[0] == "wait"
-    store.release("shard 0/2", "a")
+    assert store.release("shard 0/2", "a")
     action, found, _ = store.lease("shard 0/2", "b", 5.0)
     assert action == "acquire" and found is not None and found.holder == "a"
     store.close()

@@ -309,12 +309,15 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
                 row.expires_at = to_datetime(now + ttl)
         return action, found, now
 
-    def release(self, name: str, holder: str) -> None:
-        """Give the lease up now (a clean stop), if ``holder`` still holds it: a standby need not wait it out."""
+    def release(self, name: str, holder: str) -> bool:
+        """Give the lease up now (a clean stop), if ``holder`` still holds it: a standby need not wait it out.
+        Whether it did (False: another holds it by now)."""
         with self._transaction(f"release lease {name}") as s:
             row = s.scalars(select(LeaseRow).where(LeaseRow.name == name).with_for_update()).first()
-            if row is not None and row.holder == holder:
-                row.expires_at = to_datetime(self._db_now(s))
+            if row is None or row.holder != holder:
+                return False
+            row.expires_at = to_datetime(self._db_now(s))
+            return True
 
     def _db_now(self, s: Session) -> float:
         if self._dialect == "postgresql":
