@@ -108,6 +108,8 @@ def database() -> Iterator[str]:
         yield dbs.pg_url(database=name)
     finally:
         dbs.drop_pg_database(name)
+        for journal in ROOT.glob(f"wifimon-{name}-*.journal"):  # each instance's crash journal (cwd is ROOT)
+            journal.unlink()
 
 
 def _alertmanagers(tmp: Path, hook: Receiver) -> Iterator[list[str]]:
