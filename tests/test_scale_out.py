@@ -226,7 +226,12 @@ def test_two_shards_a_standby_and_an_alertmanager_cluster(tmp_path: Path, databa
             def open_site_outages() -> list[OutageRecord]:
                 return [o for o in store.open_outages() if o.entity == down1 and str(o.scope) == "site"]
 
-            wait_until(f"the open outage of {down1} in the store", open_site_outages, 90)
+            try:
+                wait_until(f"the open outage of {down1} in the store", open_site_outages, 90)
+            except AssertionError as exc:
+                mine = [o for o in store.outages(time.time() - 3600, time.time() + 1) if o.site == down1]
+                raise AssertionError(f"{exc}; outages of the site's entities: {mine}; "
+                                     f"{len(store.open_outages())} open in all") from None
             [outage] = open_site_outages()
 
             assert s1.proc is not None
