@@ -10,7 +10,8 @@ and Prometheus scraping the three instances with the project's shard watchdog ru
    watchdog (Prometheus: every instance of a shard down) fires once.
 
 ``WIFIMON_SCALE_E2E_APS`` sets the APs per shard (default 400, 2 per site: what 2 shared cores run in a few
-minutes beside other work; 2,000 per shard is the issue's figure and works the same, only slower to start).
+minutes beside other work). The issue's 2,000 per shard did not pass on this machine, nor 1,000: see
+docs/scale-out.md "The test" for what failed and why.
 """
 
 from __future__ import annotations
