@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,13 +21,16 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from collectors.snmp import PysnmpClient
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 
 from monitor.alerting.service import Alerting
 from monitor.config.load import ConfigError, LoadedConfig
 from monitor.config.types import split_listen
 from monitor.domain.vocabulary import Event, Transition
 from monitor.exposition.http import HttpServer
+from monitor.exposition.metric_names import METRICS
+from monitor.exposition.snapshot import EMPTY
+from monitor.lease import ShardLease
 from monitor.exposition.public_page import render_public
 from monitor.exposition.web_config import web_config_of
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
@@ -37,6 +41,7 @@ from monitor.report.job import build_report_job
 from monitor.store import Store, StoreError
 from monitor.store.writer import StoreWriter
 from monitor.polling.traps import start_traps
+from collectors.errors import WifimonError
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,11 @@ AVAILABILITY_SECONDS = 300.0  # wifi_site_availability_ratio{window="month_to_da
 MAINTENANCE_REFRESH_SECONDS = 15.0  # store windows re-read at least this often (more often if probes are)
 MAINTENANCE_LOOKAHEAD_SECONDS = 3600.0  # one-off windows starting later are picked up by a later refresh
 REPORT_CATCH_UP_SECONDS = 30.0  # after start-up: last month's report, if the service was down when it was due
+REPORT_LEASE_SECONDS = 3600.0  # the report job's lease: longer than any report takes; a crash frees it after this
+
+
+class LeaseLost(WifimonError):
+    """Another instance holds this shard's lease now: this one stopped watching so that two never both do."""
 
 
 def wifimon_version() -> str:
@@ -74,12 +84,21 @@ class Service:
     """wifimon running: poller, scheduler, store writer and HTTP server."""
 
     def __init__(self, loaded: LoadedConfig):
-        self.loaded = loaded
+        self.inventory = loaded  # every site: what the monthly report covers
+        self.loaded = loaded.shard_view()  # the sites this instance watches
         self.cfg = loaded.config.service
         self.profiles = loaded.profiles
         self.registry = CollectorRegistry()
         self.metrics = ServiceMetrics(self.registry, wifimon_version())
-        self.store = Store(self.cfg.store_url)
+        self.store = Store(self.cfg.store_url, shard=loaded.shard)
+        spec = METRICS["wifimon_instance_active"]
+        self.active = Gauge(spec.name, spec.help, spec.labels, registry=self.registry).labels(
+            self.store.partition or "whole")
+        self.lease: ShardLease | None = None
+        if self.store.url.get_backend_name() == "postgresql" and (loaded.shard is not None or self.cfg.standby):
+            self.lease = ShardLease(self.store, f"shard {self.store.partition or 'whole'}",
+                                    self.cfg.lease_ttl or self.cfg.probe_interval)
+        self.lost = False
         self.metrics_url = ""
         self._rcvbuf_seen = 0  # drops on the SNMP client's own sockets, which start at none
         self._writer_seen: dict[str, int] = {}  # the writer's counters as last copied to the metrics
@@ -90,6 +109,15 @@ class Service:
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
         await self.store.call(self.store.migrate)
+        standby_http: HttpServer | None = None
+        if self.lease is not None:
+            standby_http = await self._standby(stop)
+            if standby_http is None:
+                return
+        takeover = self.lease is not None and self.lease.takeover(self.cfg.probe_interval + self.lease.ttl)
+        # Renewed from now on, start-up included (registering 10,000 targets outlasts a lease).
+        renewing = asyncio.create_task(self._renewing(stop), name="lease") if self.lease is not None else None
+        self.active.set(1)
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
                              journal=self.store.journal_path())
         await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
@@ -101,12 +129,17 @@ class Service:
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
                             windows=lambda: self.maintenance.windows)
         await self.store.call(alerting.restore)
-        report_job = build_report_job(self.loaded, self.store)  # None unless report.schedule is set
+        # The report covers every site; of several shards, shard 0's active writes it (under a lease as well).
+        shard = self.inventory.shard
+        report_job = build_report_job(self.inventory, self.store) if shard is None or shard.index == 0 else None
         poller = Poller(self.loaded, client, self.profiles, alerting.sink(StoreSink(writer, self.store, run_id)),
                         self.metrics, maintenance=self.maintenance.site, device_maintenance=self.maintenance.device)
-        # An outage left open by the last run ends where its watching ended; the poller starts from there.
-        await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
-        poller.restore(last)
+        if takeover:  # a standby taking over (or a quick restart): the open outages go on, not ended and re-opened
+            log.info("shard_taken_over lease=%s previous=%s", self.lease and self.lease.name,
+                     self.lease and self.lease.previous and self.lease.previous.holder)
+        else:  # an outage left open by the last run ends where its watching ended; the poller starts from there
+            await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
+        poller.restore(last, keep_down=takeover)
         await poller.register()
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
         self.registry.register(FleetCollector(poller.snapshot))
@@ -126,9 +159,13 @@ class Service:
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes(),
                           web_config=web_config_of(self.loaded), public=self._public_page(poller))
         host, port = split_listen(self.cfg.listen)
+        if standby_http is not None:  # the standby's face answered until now: Prometheus saw no gap
+            await standby_http.close()
         try:
             bound = await http.start(host, port)
         except OSError as exc:  # another wifimon (or anything) on the port: say so, undo what started
+            if renewing is not None:
+                renewing.cancel()  # the lease lapses by itself: nothing watched here
             if traps is not None:
                 await traps.close()
             await client.close()
@@ -160,10 +197,11 @@ class Service:
         if report_job is not None:
             when = report_job.schedule
             cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
-            scheduler.add_job(jobs(report_job.tick), cron, id="report", **common)
+            tick = jobs(functools.partial(self._once, "report", report_job.tick))
+            scheduler.add_job(tick, cron, id="report", **common)
             # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
             # failure. It only acts while last month's report is due and not done (files, mail receipt).
-            scheduler.add_job(jobs(report_job.tick), "interval", seconds=report_job.retry_seconds,
+            scheduler.add_job(tick, "interval", seconds=report_job.retry_seconds,
                               id="report_retry", next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
         scheduler.start()
         alerting.start(poller.snapshot)
@@ -184,8 +222,74 @@ class Service:
             self._flush_usage(writer, poller)
             writer.submit_durable(self.store.stop_run, run_id, time.time())
             await asyncio.to_thread(writer.close, 10.0)
+            if renewing is not None:
+                renewing.cancel()
+                await asyncio.gather(renewing, return_exceptions=True)
+            if self.lease is not None and not self.lost:
+                await self.lease.release()  # the standby takes over now, not once the lease lapses
+            self.active.set(0)
             await http.close()
             log.info("service_stopped run=%s", run_id)
+        if self.lost:
+            raise LeaseLost(f"{self.lease and self.lease.name}: lease lost to another instance; stopped watching")
+
+    async def _standby(self, stop: asyncio.Event) -> HttpServer | None:
+        """Until this instance holds the shard's lease: poll nothing, serve /metrics (instance active 0),
+        /healthz (200: the process is fine) and /readyz (503: standby, not watching). Returns that server, still
+        serving (the caller closes it just before its own takes the port), or None if told to stop."""
+        assert self.lease is not None
+        self.active.set(0)
+
+        async def standby() -> tuple[bool, str]:
+            return False, f"standby for {self.lease.name if self.lease else ''}: the active holds the lease"
+
+        http = HttpServer(self.registry, lambda: EMPTY, standby, web_config=web_config_of(self.loaded))
+        host, port = split_listen(self.cfg.listen)
+        try:
+            await http.start(host, port)
+        except OSError as exc:
+            raise ConfigError([f"{self.loaded.path}: service.listen: cannot listen on {host}:{port}: "
+                               f"{exc.strerror or exc}"]) from None
+        try:
+            acquired = await self.lease.acquire(stop, self.cfg.standby)
+        except BaseException:
+            await http.close()
+            raise
+        if not acquired:
+            await http.close()
+            return None
+        return http
+
+    async def _renewing(self, stop: asyncio.Event) -> None:
+        """Renew the lease every third of its TTL; once it is lost, stop at once: another instance may be
+        watching the shard now."""
+        assert self.lease is not None
+        while not stop.is_set():
+            await asyncio.sleep(self.lease.every)
+            if not await self.lease.renew():
+                self.lost = True
+                self.active.set(0)
+                stop.set()
+
+    async def _once(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
+        """Run ``work`` only while holding the lease ``name`` (any backend), so that two instances never both
+        do it; skip it if another holds it."""
+        holder = self.lease.holder if self.lease else f"{socket.gethostname()}:{os.getpid()}"
+        try:
+            action, found, _ = await self.store.call(self.store.lease, name, holder, REPORT_LEASE_SECONDS)
+        except StoreError as exc:
+            log.warning("job_lease_failed job=%s error=%s", name, exc)
+            return
+        if action == "wait":
+            log.info("job_skipped job=%s reason=held_by holder=%s", name, found.holder if found else "-")
+            return
+        try:
+            await work()
+        finally:
+            try:
+                await self.store.call(self.store.release, name, holder)
+            except StoreError as exc:  # it lapses by itself
+                log.warning("job_lease_release_failed job=%s error=%s", name, exc)
 
     async def _refresh_maintenance(self, poller: Poller | None = None) -> None:
         """Re-read the store's maintenance windows (in a thread, never on the loop) and apply them now."""

@@ -59,7 +59,7 @@ def test_migration_0002_creates_the_outbox_and_alerts_tables_matching_the_models
     s = Store(store_url)
     try:
         s.migrate()
-        assert s.revision() == "0004"  # the head
+        assert s.revision() == "0005"  # the head
         with s.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []

@@ -119,3 +119,34 @@ async def test_an_outage_open_at_a_stop_ends_there_and_a_recovery_is_dated_by_it
     # Unknown: October before run 1 and its first answer (10 s), the gap, and run 2 before its first probe (1 s).
     assert round(figures.unknown, 1) == (T0 + 10 - OCTOBER) + (start - (T0 + 500)) + 1
     store.close()
+
+
+async def test_a_standby_taking_over_keeps_the_open_outage_open_and_ends_it_once(tmp_path: Path) -> None:
+    """The takeover path of Service.run (``keep_down``): no end at the stop, no second outage on the next
+    failed probe; the first good probe ends the one outage the killed active opened."""
+    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
+    store.migrate()
+    run1 = store.start_run(T0)
+    store.record_transitions([
+        Transition(Scope.AP, "s1-ap1", "s1", "unknown", "up", T0 + 10),
+        Transition(Scope.SITE, "s1", "s1", "unknown", "up", T0 + 10),
+        Transition(Scope.AP, "s1-ap1", "s1", "up", "down", T0 + 100, Reason.TIMEOUT),
+        Transition(Scope.SITE, "s1", "s1", "up", "down", T0 + 100, Reason.TIMEOUT),
+    ], run1)
+    store.heartbeat(run1, T0 + 500)  # killed just after
+    start = T0 + 508  # the standby's lease check saw the lease lapse
+    run2 = store.start_run(start)
+    loaded = _loaded(tmp_path)
+    script = {"s1-ap1": [_timeout(start + 1), ProbeResult("s1-ap1", start + 20, 0.1, uptime_ticks=12_345)]}
+    sink = Recorded(store, run2)
+    clock = iter(float(start + i) for i in range(1, 1000))
+    poller = Poller(loaded, ScriptedClient(script), loaded.profiles, sink, ServiceMetrics(CollectorRegistry(), "t"),
+                    clock=lambda: next(clock))
+    poller.restore(store.last_states(), keep_down=True)
+    await poller.probe_now("s1-ap1")  # still down: nothing new
+    assert sink.seen == []
+    await poller.probe_now("s1-ap1")  # back
+    assert [(t.scope, t.old, t.new) for t in sink.seen] == [(Scope.AP, "down", "up"), (Scope.SITE, "down", "up")]
+    site = [(o.started_at, o.ended_at, o.end_state) for o in store.outages(T0, start + 100) if o.entity == "s1"]
+    assert site == [(T0 + 100, start + 20.1, "up")]  # one outage, from the first failure to the recovery
+    store.close()

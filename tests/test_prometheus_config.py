@@ -139,6 +139,19 @@ def test_prometheus_yml_scrapes_wifimon_and_loads_the_rules():
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
 
 
+def test_scale_out_config_scrapes_every_instance_with_its_shard_and_alerts_both_peers():
+    path = PROM_DIR / "scale-out.yml"
+    r = run(tool("promtool"), "check", "config", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    config = load(path)
+    [job] = [j for j in config["scrape_configs"] if j["job_name"] == "wifimon"]
+    shards = {g["labels"]["shard"]: g["targets"] for g in job["static_configs"]}
+    assert set(shards) == {"0/2", "1/2"} and all(len(t) == 2 for t in shards.values())  # active + standby each
+    [peers] = [c["targets"] for a in config["alerting"]["alertmanagers"] for c in a["static_configs"]]
+    assert len(peers) == 2
+    assert "shard" in alerting_rules(RULES_YML)["WifimonShardUnwatched"]["expr"]
+
+
 # --- Alertmanager ----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from monitor.cli.common import DEFAULT_CONFIGS, config_arg, config_failure, defa
 from monitor.logs import configure
 from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
 from monitor.config.model import Config
-from monitor.config.types import split_listen
+from monitor.config.types import dotted, split_listen
 from monitor.domain.local_time import local_text
 
 log = logging.getLogger("monitor.cli.main")
@@ -41,7 +41,26 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     cfg = loaded.config
     aps = sum(len(s.aps) for s in cfg.sites)
     print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
+    if cfg.service.shard is not None:
+        print_shards(loaded)
     return 0
+
+
+def print_shards(loaded: LoadedConfig) -> None:
+    """Each shard's share of the inventory (sites, APs), this instance's marked."""
+    from monitor.domain.shards import shard_of
+
+    shard = loaded.config.service.shard
+    assert shard is not None
+    sizes = [[0, 0] for _ in range(shard.count)]
+    for site in loaded.config.sites:
+        size = sizes[shard_of(site.id, shard.count)]
+        size[0] += 1
+        size[1] += len(site.aps)
+    role = "standby" if loaded.config.service.standby else "active"
+    for i, (sites, aps) in enumerate(sizes):
+        mine = f"  <- this instance ({role})" if i == shard.index else ""
+        print(f"  shard {i}/{shard.count}: {sites} sites, {aps} APs{mine}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -51,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     path = args.config or default_config()
     try:
         loaded = with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
-        serve(loaded)
+        serve(with_shard(loaded, args.shard, args.standby))
     except ConfigError as exc:
         return print_problems(args.config, path, exc)
     except StoreError as exc:
@@ -76,6 +95,32 @@ def with_service(loaded: LoadedConfig, **overrides: str | None) -> LoadedConfig:
             raise ConfigError([f"--listen {given['listen']!r}: {exc}"]) from None
     service = loaded.config.service.model_copy(update=given)
     return replace(loaded, config=loaded.config.model_copy(update={"service": service}))
+
+
+def with_shard(loaded: LoadedConfig, shard: str | None, standby: bool) -> LoadedConfig:
+    """The config with ``--shard i/N`` and ``--standby`` applied (the command line wins over the file),
+    checked as the file's own ``service.shard`` is."""
+    from monitor.config.checks import scale_problems
+    from monitor.config.model import ShardSettings
+    from monitor.domain.shards import parse_shard
+
+    if shard is None and not standby:
+        return loaded
+    update: dict[str, object] = {"standby": True} if standby else {}
+    if shard is not None:
+        try:
+            parsed = parse_shard(shard)
+        except ValueError as exc:
+            raise ConfigError([f"--shard {shard!r}: {exc}"]) from None
+        update["shard"] = ShardSettings(index=parsed.index, count=parsed.count)
+    service = loaded.config.service.model_copy(update=update)
+    config = loaded.config.model_copy(update={"service": service})
+    names = {"shard": "--shard", "standby": "--standby"}
+    problems = [f"{names.get(loc[-1], dotted(loc))}: {msg}" for loc, msg in scale_problems(config)
+                if loc[-1] in update]
+    if problems:
+        raise ConfigError(problems)
+    return replace(loaded, config=config)
 
 
 def print_last_known(cfg: Config) -> None:
@@ -223,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", metavar="HOST:PORT", help="override service.listen (e.g. 0.0.0.0:9810 in a container)")
     p.add_argument("--web.config.file", dest="web_config_file", metavar="FILE",
                    help="exporter-toolkit web config: TLS and basic auth for /metrics and the API (/healthz stays open)")
+    p.add_argument("--shard", metavar="I/N", help="watch shard I of N (0 ≤ I < N) of the inventory; overrides"
+                   " service.shard (PostgreSQL only)")
+    p.add_argument("--standby", action="store_true", help="start as the shard's standby: poll nothing until the"
+                   " active's lease lapses (PostgreSQL only)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate a config file; print every problem with its location")

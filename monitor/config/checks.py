@@ -41,6 +41,24 @@ def timing_problems(config: Config) -> list[Problem]:
     return problems
 
 
+def scale_problems(config: Config) -> list[Problem]:
+    """Shards and standbys share one PostgreSQL; on SQLite one instance is the rule (a file, one writer, no
+    lease). A lease longer than the probe interval would leave a shard unwatched longer than one round."""
+    service, problems = config.service, []
+    sqlite = service.store_url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
+    if sqlite and service.shard is not None and service.shard.count > 1:
+        problems.append((("service", "shard"), f"{service.shard.count} shards need a shared PostgreSQL store;"
+                                               " service.store_url is SQLite, where one instance is the rule"))
+    if sqlite and service.standby:
+        problems.append((("service", "standby"), "a standby needs a shared PostgreSQL store (its lease lives"
+                                                 " there); service.store_url is SQLite, where one instance is the rule"))
+    if service.lease_ttl is not None and service.lease_ttl > service.probe_interval:
+        problems.append((("service", "lease_ttl"), f"{service.lease_ttl:g} s is longer than service.probe_interval"
+                                                   f" ({service.probe_interval:g} s): a standby would take over"
+                                                   " later than one probe interval"))
+    return problems
+
+
 def _site_devices(si: int, site: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any]]:
     """(key path, raw entry) of a raw site's APs and uplink."""
     devices: list[tuple[tuple[Any, ...], Any]] = []

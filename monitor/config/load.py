@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from collectors.profile import Profile, ProfileError, load_profiles
 from collectors.snmp import check_credentials
 from collectors.types import Credentials, Target, V2cCredentials, V3Credentials
-from monitor.config.checks import Problem, cross_check, profile_problems, timing_problems
+from monitor.config.checks import Problem, cross_check, profile_problems, scale_problems, timing_problems
 from monitor.config.model import Config, CredentialSpec, Device, Site
 from monitor.config.types import Secret, dotted
+from monitor.domain.shards import Shard
 from collectors.errors import WifimonError
 
 # An alias-expanded document may be this many times its written size (plus the slack): enough for anchors
@@ -192,6 +193,7 @@ def _validate(doc: _Document) -> Config | None:
     doc.problems.extend(cross_check(doc.data))
     if config is not None:
         doc.problems.extend(timing_problems(config))
+        doc.problems.extend(scale_problems(config))
     return config
 
 
@@ -341,6 +343,20 @@ class LoadedConfig:
     config: Config
     credentials: dict[str, Credentials]
     profiles: dict[str, Profile]
+
+    @property
+    def shard(self) -> Shard | None:
+        """The shard this instance runs (``service.shard``); None: the whole inventory."""
+        s = self.config.service.shard
+        return Shard(s.index, s.count) if s is not None else None
+
+    def shard_view(self) -> LoadedConfig:
+        """The config as this instance watches it: only its shard's sites (each with its APs and uplink)."""
+        shard = self.shard
+        if shard is None:
+            return self
+        sites = tuple(s for s in self.config.sites if shard.owns(s.id))
+        return replace(self, config=self.config.model_copy(update={"sites": sites}))
 
     def controller_target(self, device: Device) -> Target:
         """A controller's target: it belongs to no site, so only its own and the service's SNMP settings."""

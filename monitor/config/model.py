@@ -64,6 +64,19 @@ class FlappingPolicy(Strict):
     window: Duration = Field(600, gt=0, description="seconds, or e.g. 10m")
 
 
+class ShardSettings(Strict):
+    """This instance's part of the inventory: the sites whose stable hash mod ``count`` is ``index``."""
+
+    index: int = Field(ge=0, description="0 ≤ index < count")
+    count: int = Field(ge=1, le=4096, description="how many shards the inventory is split into")
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ShardSettings:
+        if self.index >= self.count:
+            raise ValueError(f"index {self.index} is not below count {self.count} (0 ≤ index < count)")
+        return self
+
+
 class ServiceSettings(Strict):
     organisation: str = "wifimon"
     timezone: str = "Asia/Seoul"
@@ -82,6 +95,12 @@ class ServiceSettings(Strict):
     snmp: SnmpSettings = SnmpSettings()
     flapping: FlappingPolicy = FlappingPolicy()
     rollup_interval: Duration = Field(300, gt=0, description="between usage rollup writes")
+    shard: ShardSettings | None = Field(None, description="run one shard of the inventory (PostgreSQL only;"
+                                        " wifimon run --shard i/N overrides); absent: the whole inventory")
+    standby: bool = Field(False, description="start as the standby of the shard: poll nothing until the active's"
+                          " lease lapses (PostgreSQL only; wifimon run --standby)")
+    lease_ttl: Duration | None = Field(None, gt=0, le=3600, description="how long the active's lease lasts"
+                                       " unrenewed (PostgreSQL); absent: one probe interval")
 
     @field_validator("timezone")
     @classmethod

@@ -22,6 +22,7 @@ class RunRecord:
     stopped_at: float | None
     host: str
     version: str
+    shard: tuple[int, int] | None = None  # (index, count) it watched; None: the whole inventory
 
     @property
     def watched_until(self) -> float:

@@ -73,6 +73,7 @@ _SPECS = [
     MetricSpec("wifimon_trap_engine_ids", "gauge", "SNMPv3 engine IDs the trap receiver learned from authentic senders and holds"),
     MetricSpec("wifimon_notifications", "counter", "Notifications by channel and result", ("channel", "result")),
     MetricSpec("wifimon_outbox_depth", "gauge", "Notifications waiting in the outbox"),
+    MetricSpec("wifimon_instance_active", "gauge", "1 while this instance holds its shard's lease and watches the shard (shard=\"whole\": the whole inventory), 0 while it is the standby", ("shard",)),
     MetricSpec("wifimon_store_write_seconds", "histogram", "Latency of store writes"),
     MetricSpec("wifimon_store_errors", "counter", "Store writes that failed (and were retried)"),
     MetricSpec("wifimon_store_queue_depth", "gauge", "Store writes waiting"),

@@ -115,25 +115,32 @@ class Poller:
         """Every device and site this poller watches, as the store names them."""
         return [(t.scope, e) for e, t in self.tracks.items()] + [(Scope.SITE, sid) for sid in self.site_tracks]
 
-    def restore(self, last: Mapping[tuple[Scope, str], tuple[str, float, Reason | None]]) -> None:
+    def restore(self, last: Mapping[tuple[Scope, str], tuple[str, float, Reason | None]],
+                keep_down: bool = False) -> None:
         """Start from the states the store had before this run.
 
         Up stays up. Down is not carried over the time nobody watched: the outage ended when the last run
         stopped (``Store.end_outages_at_stop``), the device starts unknown, and one failed probe confirms it
         down again (the previous run's confirmation stands), from that probe on; a success makes it up.
+        ``keep_down`` (a standby taking over within moments): down stays down, its outage still open, so the
+        next probe either goes on with it or ends it (never a second outage for the same one).
         """
         for entity, track in self.tracks.items():
             saved = last.get((track.scope, entity))
             if not saved:
                 continue
             state, since, reason = saved
-            if state == ApStatus.DOWN:
+            if state == ApStatus.DOWN and keep_down:
+                self.tracks[entity] = replace(track, status=ApStatus.DOWN, since=since, reason=reason,
+                                              failures=self._policy.confirm_failures, first_failure_at=since)
+            elif state == ApStatus.DOWN:
                 self.tracks[entity] = replace(track, failures=self._policy.confirm_failures - 1)
             elif state == ApStatus.UP:
                 self.tracks[entity] = replace(track, status=ApStatus.UP, since=since)
+        kept = (SiteStatus.UP, SiteStatus.DEGRADED) + ((SiteStatus.DOWN,) if keep_down else ())
         for sid in self.site_tracks:
             saved = last.get((Scope.SITE, sid))
-            if saved and saved[0] in (SiteStatus.UP, SiteStatus.DEGRADED):
+            if saved and saved[0] in kept:
                 self.site_tracks[sid] = SiteTrack(sid, SiteStatus(saved[0]), saved[1],
                                                   Reason(saved[2]) if saved[2] else None)
         self._dirty = True

@@ -27,13 +27,24 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from monitor.domain.availability import Figures, Interval, Timeline, figures, no_evidence, split, timeline, total
+from monitor.domain.availability import (
+    Figures,
+    Interval,
+    Timeline,
+    figures,
+    no_evidence,
+    normalise,
+    split,
+    timeline,
+    total,
+)
 from monitor.config.load import LoadedConfig
 from monitor.config.model import AccessPoint, Config, Site
 from monitor.domain.vocabulary import Scope
 from monitor.domain.maintenance import applies, covered, occurrences
 from monitor.domain.service_calendar import service_intervals
 from monitor.domain.maintenance_windows import config_windows
+from monitor.domain.shards import site_gaps, unwatched
 from monitor.store import (
     MaintenanceWindow,
     OutageRecord,
@@ -129,28 +140,38 @@ def previous_month(now: float, timezone: str) -> str:
 class History:
     """The store's rows about one period, as the report reads them."""
 
-    gaps: tuple[Interval, ...]  # nobody watching
+    gaps: tuple[Interval, ...]  # some part of the inventory not watched (without shards: nobody watching)
     initial: dict[tuple[Scope, str], str]  # each entity's state at the period's start
     changes: dict[tuple[Scope, str], tuple[tuple[float, str], ...]]  # its transitions in the period
     outages: tuple[OutageRecord, ...]  # overlapping the period, oldest first
     windows: tuple[MaintenanceWindow, ...]
     ap_usage: dict[str, UsageTotals] = field(default_factory=dict)
     site_usage: dict[str, UsageTotals] = field(default_factory=dict)
+    # Each site's own gaps: when no run of the shard that owns it was watching. A site not here takes ``gaps``.
+    site_gaps: dict[str, tuple[Interval, ...]] = field(default_factory=dict)
 
 
 def gather(store: Store, period: Period, *, usage: bool = True,
-           extra_windows: tuple[MaintenanceWindow, ...] = ()) -> History:
-    """Read the period's history from the store (several queries; each raises StoreError on failure)."""
+           extra_windows: tuple[MaintenanceWindow, ...] = (), sites: Iterable[str] = ()) -> History:
+    """Read the period's history from the store (several queries; each raises StoreError on failure).
+
+    ``sites``: the ids whose own gaps to work out (the runs of the shard that owns each; see
+    monitor.domain.shards); ``gaps`` is then when any of them was not watched."""
     since, until = period.start, period.until
     if until <= since:
         return History((), {}, {}, (), ())
+    runs = store.runs(since, until)
+    by_site = site_gaps(runs, sites, since, until)
+    gaps = (normalise(g for site in set(by_site.values()) for g in site) if by_site
+            else unwatched(runs, since, until))
     changes: dict[tuple[Scope, str], list[tuple[float, str]]] = defaultdict(list)
     for st in store.transitions(since, until):
         t = st.transition
         changes[(t.scope, t.entity)].append((t.at, t.new))
     ap_usage, site_usage = usage_totals(store, since, until) if usage else ({}, {})
     return History(
-        gaps=tuple(store.gaps(since, until)),
+        gaps=tuple(gaps),
+        site_gaps=by_site,
         initial=states_at(store, since),
         changes={k: tuple(v) for k, v in changes.items()},
         outages=tuple(store.outages(since, until)),
@@ -357,10 +378,11 @@ class _Index:
             self.outages[(o.scope, o.entity)].append(o)
         self.ap_windows = {w.scope_value for w in history.windows if w.scope_kind == "ap"}
 
-    def timeline(self, scope: Scope, entity: str, service: list[Interval], maintenance: list[Interval]) -> Timeline:
+    def timeline(self, scope: Scope, entity: str, site: str, service: list[Interval],
+                 maintenance: list[Interval]) -> Timeline:
         p, h = self.period, self.history
         key = (scope, entity)
-        unknown = list(h.gaps) + no_evidence(h.initial.get(key), h.changes.get(key, ()), p.start, p.until)
+        unknown = list(h.site_gaps.get(site, h.gaps)) + no_evidence(h.initial.get(key), h.changes.get(key, ()), p.start, p.until)
         return timeline(p.start, p.until, service, maintenance, unknown, _spells(self.outages.get(key, ()), p.until))
 
 
@@ -374,13 +396,13 @@ def site_timelines(config: Config, history: History, period: Period,
     for site in config.sites:
         service = service_intervals(site, period.start, period.until, tz)
         planned = covered(history.windows, site, period.start, period.until)
-        sites[site.id] = index.timeline(Scope.SITE, site.id, service, planned)
+        sites[site.id] = index.timeline(Scope.SITE, site.id, site.id, service, planned)
         if not with_aps:
             continue
         for ap in site.aps:
             ap_planned = (covered(history.windows, site, period.start, period.until, ap=ap.id)
                           if ap.id in index.ap_windows else planned)
-            aps[ap.id] = index.timeline(Scope.AP, ap.id, service, ap_planned)
+            aps[ap.id] = index.timeline(Scope.AP, ap.id, site.id, service, ap_planned)
     return sites, aps
 
 
@@ -553,6 +575,10 @@ def _maintenance_log(config: Config, history: History, period: Period) -> tuple[
 # -- entry points -------------------------------------------------------------------------------------
 
 
+def _site_ids(cfg: Config) -> list[str]:
+    return [s.id for s in cfg.sites]
+
+
 def _config(config: Config | LoadedConfig) -> Config:
     return config.config if isinstance(config, LoadedConfig) else config
 
@@ -562,7 +588,7 @@ def previous_figures(store: Store, config: Config | LoadedConfig, period: Period
     cfg = _config(config)
     first = datetime.fromtimestamp(period.start, period.tz).date() - timedelta(days=1)
     before = month_period(f"{first.year:04d}-{first.month:02d}", period.timezone, period.start)
-    history = gather(store, before, usage=False, extra_windows=config_windows(cfg))
+    history = gather(store, before, usage=False, extra_windows=config_windows(cfg), sites=_site_ids(cfg))
     sites, _ = site_timelines(cfg, history, before, with_aps=False)
     per_site = {sid: figures(tl) for sid, tl in sites.items()}
     return Previous(before.label, total(per_site.values()), per_site)
@@ -573,7 +599,7 @@ def make_report(store: Store, config: Config | LoadedConfig, month: str, now: fl
     """Gather and build the report of ``month`` ('YYYY-MM'); the current month is evaluated up to ``now``."""
     cfg = _config(config)
     period = month_period(month, cfg.service.timezone, now)
-    history = gather(store, period, extra_windows=config_windows(cfg))
+    history = gather(store, period, extra_windows=config_windows(cfg), sites=_site_ids(cfg))
     report = build(cfg, history, period, now, target, previous_figures(store, cfg, period))
     # Two counts that differ, so each named for what it counts: the site outages in the availability figures
     # (with counted downtime), and the outage log's lines (site outages, and AP outages within no site outage).
@@ -591,6 +617,6 @@ def month_to_date(store: Store, config: Config | LoadedConfig, now: float) -> di
     """
     cfg = _config(config)
     period = month_period(current_month(now, cfg.service.timezone), cfg.service.timezone, now)
-    history = gather(store, period, usage=False, extra_windows=config_windows(cfg))
+    history = gather(store, period, usage=False, extra_windows=config_windows(cfg), sites=_site_ids(cfg))
     sites, _ = site_timelines(cfg, history, period, with_aps=False)
     return {sid: figures(tl).availability for sid, tl in sites.items()}

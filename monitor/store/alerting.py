@@ -63,7 +63,7 @@ def save_alerting(
         keys = sorted({a.key for a in batch})
         existing: dict[tuple[str, datetime], AlertRow] = {}
         for chunk in chunks(keys) if batch else ():
-            for row in s.scalars(select(AlertRow).where(AlertRow.key.in_(chunk))
+            for row in s.scalars(select(AlertRow).where(AlertRow.key.in_(chunk), AlertRow.shard == store.partition)
                                  .where(AlertRow.opened_at >= min(to_datetime(a.opened_at) for a in batch))):
                 existing[(row.key, row.opened_at)] = row
         # Resolutions first: within one flush the ORM orders UPDATEs before INSERTs anyway, and an instance
@@ -72,7 +72,7 @@ def save_alerting(
             opened = to_datetime(a.opened_at)
             found = existing.get((a.key, opened))
             if found is None:
-                row = AlertRow(key=a.key, opened_at=opened)
+                row = AlertRow(key=a.key, opened_at=opened, shard=store.partition)
                 s.add(row)
                 existing[(a.key, opened)] = row
             else:
@@ -88,7 +88,8 @@ def save_alerting(
         for key, acked_at in voided_acks:
             s.execute(
                 update(AlertRow)
-                .where(AlertRow.key == key, AlertRow.resolved_at.is_(None), AlertRow.acked_at == to_datetime(acked_at))
+                .where(AlertRow.key == key, AlertRow.shard == store.partition, AlertRow.resolved_at.is_(None),
+                       AlertRow.acked_at == to_datetime(acked_at))
                 .values(acked_by=None, acked_at=None, ack_until=None, ack_comment=None)
             )
         new = 0
@@ -105,17 +106,19 @@ def save_alerting(
                     message_id=m.message_id, alert_key=m.alert_key, channel=m.channel, kind=m.kind,
                     payload=json.dumps(m.payload, ensure_ascii=False), created_at=to_datetime(m.created_at),
                     attempts=m.attempts, next_attempt_at=to_datetime(m.next_attempt_at or m.created_at),
-                    delivered_at=None, last_error=None,
+                    delivered_at=None, last_error=None, shard=store.partition,
                 ))
                 new += 1
     return new
 
 
 def active_alerts(store: Store) -> list[AlertRecord]:
-    """Alert instances not yet resolved (what a restarted service resumes from), oldest first."""
+    """Alert instances of the store's shard not yet resolved (what a restarted service resumes from), oldest
+    first. Each shard's instance resumes and evaluates its own alerts only."""
     with store._transaction("read active alerts") as s:
         rows = s.scalars(
-            select(AlertRow).where(AlertRow.resolved_at.is_(None)).order_by(AlertRow.opened_at, AlertRow.id)
+            select(AlertRow).where(AlertRow.resolved_at.is_(None), AlertRow.shard == store.partition)
+            .order_by(AlertRow.opened_at, AlertRow.id)
         ).all()
     return [_alert_record(r) for r in rows]
 
@@ -171,11 +174,17 @@ def _pending() -> tuple[Any, ...]:
     return OutboxRow.delivered_at.is_(None), OutboxRow.given_up_at.is_(None)
 
 
+def _mine(store: Store) -> Any:
+    """The store's shard's messages: an instance delivers its own shard's outbox, never another's."""
+    return OutboxRow.shard == store.partition
+
+
 def pending_outbox(store: Store, limit: int = 1000, channel: str | None = None,
                    skip: Collection[str] = ()) -> list[OutboxMessage]:
-    """Undelivered messages not given up, oldest first (the delivery order), at most ``limit``; with
-    ``channel``, of that channel only; ``skip``: message ids left out (sent, their mark not yet written)."""
-    query = select(OutboxRow).where(*_pending())
+    """Undelivered messages of the store's shard not given up, oldest first (the delivery order), at most
+    ``limit``; with ``channel``, of that channel only; ``skip``: message ids left out (sent, their mark not yet
+    written)."""
+    query = select(OutboxRow).where(*_pending(), _mine(store))
     if channel is not None:
         query = query.where(OutboxRow.channel == channel)
     with store._transaction("read outbox") as s:
@@ -245,17 +254,19 @@ def outbox_give_up_channels(store: Store, keep: Collection[str], at: float, reas
     many per channel."""
     with store._transaction("give up outbox messages of removed channels") as s:
         counts = {channel: n for channel, n in s.execute(
-            select(OutboxRow.channel, func.count()).where(*_pending(), OutboxRow.channel.not_in(list(keep)))
+            select(OutboxRow.channel, func.count()).where(*_pending(), _mine(store),
+                                                          OutboxRow.channel.not_in(list(keep)))
             .group_by(OutboxRow.channel))}
         if counts:
-            s.execute(update(OutboxRow).where(*_pending(), OutboxRow.channel.in_(list(counts)))
+            s.execute(update(OutboxRow).where(*_pending(), _mine(store), OutboxRow.channel.in_(list(counts)))
                       .values(given_up_at=to_datetime(at), last_error=reason[:2000]))
     return counts
 
 
 def outbox_depth(store: Store, channel: str | None = None) -> int:
-    """Messages pending (not yet delivered, not given up); with ``channel``, of that channel."""
-    query = select(func.count()).select_from(OutboxRow).where(*_pending())
+    """Messages of the store's shard pending (not yet delivered, not given up); with ``channel``, of that
+    channel."""
+    query = select(func.count()).select_from(OutboxRow).where(*_pending(), _mine(store))
     if channel is not None:
         query = query.where(OutboxRow.channel == channel)
     with store._transaction("count outbox") as s:

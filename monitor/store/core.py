@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import socket
+import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,18 +21,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import ColumnElement, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from monitor.store.schema import MonitorRun
+from monitor.store.schema import LeaseRow, MonitorRun
 from monitor.store.errors import StoreError
 from monitor.store.events import EventsMixin
 from monitor.store.maintenance import MaintenanceMixin
 from monitor.store.outages import OutagesMixin
 from monitor.domain.records import RunRecord
+from monitor.domain.shards import Lease, LeaseAction, Shard, covers, lease_action, unwatched
 from monitor.domain.vocabulary import Scope, Transition
 from monitor.store.timestamps import to_datetime, to_unix
 from monitor.store.usage import UsageMixin
@@ -54,10 +56,14 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
     does, and a database that cannot be reached fails there with a :class:`StoreError`.
     """
 
-    def __init__(self, url: str, *, timeout: float = 5.0, echo: bool = False) -> None:
+    def __init__(self, url: str, *, timeout: float = 5.0, echo: bool = False, shard: Shard | None = None) -> None:
+        """``shard``: the part of the inventory the running service watches (its runs, alerts and outbox are
+        that shard's); None for the whole inventory, and for the commands that read or act on all of it."""
         if timeout <= 0:
             raise ValueError(f"store timeout must be > 0 seconds, got {timeout}")
         self.timeout = timeout
+        self.shard = shard
+        self.partition = shard.label if shard is not None else ""  # the alerts' and outbox rows' shard column
         try:
             parsed = make_url(url)
         except SQLAlchemyError as exc:
@@ -85,7 +91,8 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         if self._dialect == "sqlite":
             db = self.url.database
             return None if db in (None, "", ":memory:") else Path(f"{db}.wifimon-journal")
-        digest = hashlib.sha256(self.display_url.encode()).hexdigest()[:12]
+        # Several shards may run in one working directory against one database: one journal each.
+        digest = hashlib.sha256(f"{self.display_url} {self.partition}".encode()).hexdigest()[:12]
         return Path.cwd() / f"wifimon-{self.url.database or 'store'}-{digest}.journal"
 
     @property
@@ -188,12 +195,15 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
             stopped_at=None,
             host=(host if host is not None else socket.gethostname())[:255],
             version=(version if version is not None else _package_version())[:64],
+            shard_index=self.shard.index if self.shard is not None else None,
+            shard_count=self.shard.count if self.shard is not None else None,
         )
         with self._transaction("start run") as s:
             s.add(row)
             s.flush()
             run_id = row.id
-        log.info("run_started run=%d host=%s version=%s", run_id, row.host, row.version)
+        log.info("run_started run=%d host=%s version=%s shard=%s", run_id, row.host, row.version,
+                 self.partition or "whole")
         return run_id
 
     def heartbeat(self, run_id: int, now: float) -> None:
@@ -239,9 +249,12 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         open_here = [o for o in self.open_outages() if (str(o.scope), o.entity) in wanted]
         if not open_here:
             return []
+        mine: ColumnElement[bool] = MonitorRun.shard_count.is_(None)  # a run of the whole inventory watched this shard too
+        if self.shard is not None:
+            mine = mine | ((MonitorRun.shard_index == self.shard.index) & (MonitorRun.shard_count == self.shard.count))
         with self._transaction("read the last run") as s:
             row = s.scalars(
-                select(MonitorRun).where(MonitorRun.id != current_run)
+                select(MonitorRun).where(MonitorRun.id != current_run).where(mine)
                 .order_by(func.coalesce(MonitorRun.stopped_at, MonitorRun.last_heartbeat_at).desc()).limit(1)
             ).first()
             if row is None:
@@ -254,24 +267,62 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
                  to_datetime(last.watched_until).isoformat())
         return ended
 
-    def gaps(self, since: float, until: float) -> list[tuple[float, float]]:
-        """Periods within [since, until) when no run was watching: the availability report's 'unknown'.
+    def gaps(self, since: float, until: float, site: str | None = None) -> list[tuple[float, float]]:
+        """Periods within [since, until) when no run was watching (``site``: no run of the shard that owns
+        it): the availability report's 'unknown'.
 
         A run watched from its start to its stop, or, if it crashed, to its last heartbeat. A run that is
         still going counts as watching up to its latest heartbeat only. Overlapping runs (several instances)
-        are merged.
+        are merged. Without ``site``, any run counts (the whole inventory's view before shards).
         """
         if until <= since:
             return []
-        cursor, gaps = since, []
-        for run in self.runs(since, until):
-            start, end = max(run.started_at, since), min(run.watched_until, until)
-            if start > cursor:
-                gaps.append((cursor, start))
-            cursor = max(cursor, end)
-        if cursor < until:
-            gaps.append((cursor, until))
-        return gaps
+        runs = self.runs(since, until)
+        return unwatched([r for r in runs if site is None or covers(r, site)], since, until)
+
+    # -- leases and locks: work that one instance does --------------------------------------------------
+
+    def lease(self, name: str, holder: str, ttl: float) -> tuple[LeaseAction, Lease | None, float]:
+        """Take or renew the lease ``name`` for ``holder`` for ``ttl`` seconds, unless another holder's is still
+        valid: (what was done — 'acquire', 'renew' or 'wait' —, the lease as found, the database's clock).
+
+        The database's clock decides, so that instances on machines whose clocks differ agree. One row per
+        lease, locked for the decision (SELECT … FOR UPDATE): two standbys never both acquire it.
+        """
+        with self._transaction(f"lease {name}") as s:
+            now = self._db_now(s)
+            epoch = to_datetime(0.0)
+            if self._dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                s.execute(pg_insert(LeaseRow).values(name=name, holder="", acquired_at=epoch, expires_at=epoch)
+                          .on_conflict_do_nothing(index_elements=["name"]))
+            elif s.get(LeaseRow, name) is None:
+                s.add(LeaseRow(name=name, holder="", acquired_at=epoch, expires_at=epoch))
+                s.flush()
+            row = s.scalars(select(LeaseRow).where(LeaseRow.name == name).with_for_update()).one()
+            found = Lease(row.holder, to_unix(row.expires_at)) if row.holder else None
+            action = lease_action(found, holder, now)
+            if action == "acquire":
+                row.holder, row.acquired_at = holder, to_datetime(now)
+            if action != "wait":
+                row.expires_at = to_datetime(now + ttl)
+        return action, found, now
+
+    def release(self, name: str, holder: str) -> bool:
+        """Give the lease up now (a clean stop), if ``holder`` still holds it: a standby need not wait it out.
+        Whether it did (False: another holds it by now)."""
+        with self._transaction(f"release lease {name}") as s:
+            row = s.scalars(select(LeaseRow).where(LeaseRow.name == name).with_for_update()).first()
+            if row is None or row.holder != holder:
+                return False
+            row.expires_at = to_datetime(self._db_now(s))
+            return True
+
+    def _db_now(self, s: Session) -> float:
+        if self._dialect == "postgresql":
+            return float(s.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one())
+        return time.time()
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -343,4 +394,5 @@ def _run_record(r: MonitorRun) -> RunRecord:
         to_unix(r.stopped_at) if r.stopped_at is not None else None,
         r.host,
         r.version,
+        (r.shard_index, r.shard_count) if r.shard_index is not None and r.shard_count is not None else None,
     )

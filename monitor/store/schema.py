@@ -103,6 +103,21 @@ class MonitorRun(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     host: Mapped[str] = mapped_column(String(255))
     version: Mapped[str] = mapped_column(String(64))
+    # The shard it watched (see monitor.domain.shards); both NULL: the whole inventory (and every run before 0005).
+    shard_index: Mapped[int | None] = mapped_column(Integer)
+    shard_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class LeaseRow(Base):
+    """Who may act for a shard (poll it, deliver its messages) until ``expires_at``: the active of an
+    active/standby pair renews it every few seconds; a standby takes it once it lapses."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # 'shard 0/2', 'whole'
+    holder: Mapped[str] = mapped_column(String(255))  # host, pid and a random token of the instance
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class TransitionRow(Base):
@@ -248,9 +263,11 @@ class AlertRow(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("key", "opened_at"),  # a replayed write of the same instance is an update
-        # At most one active instance per key, enforced by the database (like open outages).
+        # At most one active instance per key and shard, enforced by the database (like open outages); the
+        # service's own alerts (store failing, overruns) have the same key in every shard.
         Index(
             "uq_alerts_active",
+            "shard",
             "key",
             unique=True,
             sqlite_where=text("resolved_at IS NULL"),
@@ -284,6 +301,7 @@ class AlertRow(Base):
     acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ack_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ack_comment: Mapped[str | None] = mapped_column(Text)
+    shard: Mapped[str] = mapped_column(String(16), default="", server_default="")  # '0/2'; '': whole inventory
 
 
 class OutboxRow(Base):
@@ -315,3 +333,4 @@ class OutboxRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     given_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    shard: Mapped[str] = mapped_column(String(16), default="", server_default="")  # whose instance delivers it

@@ -1,0 +1,99 @@
+"""The shard's lease at run time: wait as the standby until it can be taken, renew it while active, give it
+up at a clean stop. The decisions are ``monitor.domain.shards``'s (pure); this is their I/O edge.
+
+Only on PostgreSQL (several instances share it); a single instance on SQLite holds no lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+
+from monitor.domain.shards import Lease, lease_lost, taking_over
+from monitor.store import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+
+class ShardLease:
+    """The lease ``name`` held by this process (``holder``: host, pid and a random token) for ``ttl`` seconds,
+    renewed every ``ttl / 3``."""
+
+    def __init__(self, store: Store, name: str, ttl: float):
+        self.store = store
+        self.name = name
+        self.ttl = ttl
+        self.every = ttl / 3
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:255]
+        self.last_renewed: float | None = None  # local monotonic time of the last renewal that succeeded
+        self.previous: Lease | None = None  # the lease as found when this process took it
+        self.taken_at = 0.0  # the database's clock then
+
+    async def acquire(self, stop: asyncio.Event, standby: bool) -> bool:
+        """Wait until this process holds the lease (True) or ``stop`` is set (False). A standby lets one
+        renewal period pass first, so that of two instances started together the active one takes it."""
+        if standby and await _stopped(stop, self.every):
+            return False
+        waiting_for: str | None = None
+        while True:
+            try:
+                action, found, now = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
+            except StoreError as exc:
+                log.warning("lease_check_failed lease=%s error=%s retry_in=%.1fs", self.name, exc, self.every)
+            else:
+                if action != "wait":
+                    self.last_renewed, self.previous, self.taken_at = time.monotonic(), found, now
+                    log.info("lease_acquired lease=%s holder=%s previous=%s", self.name, self.holder,
+                             found.holder if found else "-")
+                    return True
+                if found is not None and found.holder != waiting_for:
+                    waiting_for = found.holder
+                    log.info("standby_waiting lease=%s active=%s expires_in=%.1fs", self.name, found.holder,
+                             found.expires_at - now)
+            if await _stopped(stop, self.every):
+                return False
+
+    def takeover(self, grace: float) -> bool:
+        """Whether this process continues a recent holder's watch (see ``taking_over``)."""
+        return taking_over(self.previous, self.taken_at, grace)
+
+    async def renew(self) -> bool:
+        """Renew the lease; False once it is lost: another holder has it, or no renewal succeeded for ``ttl``
+        (a standby may have taken it by now). A failed renewal within that time is only logged."""
+        try:
+            action, found, _ = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
+        except StoreError as exc:
+            log.warning("lease_renew_failed lease=%s error=%s", self.name, exc)
+        else:
+            if action == "wait":
+                log.error("lease_lost lease=%s holder=%s now=%s", self.name, self.holder,
+                          found.holder if found else "-")
+                return False
+            self.last_renewed = time.monotonic()
+        if lease_lost(self.last_renewed, time.monotonic(), self.ttl):
+            log.error("lease_lost lease=%s holder=%s reason=not_renewed_for_%gs", self.name, self.holder, self.ttl)
+            return False
+        return True
+
+    async def release(self) -> None:
+        try:
+            released = await self.store.call(self.store.release, self.name, self.holder)
+        except StoreError as exc:  # it lapses by itself within ttl
+            log.warning("lease_release_failed lease=%s error=%s", self.name, exc)
+        else:
+            if released:
+                log.info("lease_released lease=%s", self.name)
+            else:  # it lapsed while this process was stalled, and another took it
+                log.warning("lease_not_released lease=%s reason=held_by_another", self.name)
+
+
+async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
