@@ -82,6 +82,43 @@ class Wire(Protocol[H]):
         """One GETBULK step: a part per column of ``request``, in its order."""
 
 
+UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
+
+
+def socket_drops(inodes: set[int], tables: Sequence[str] = UDP_TABLES) -> int | None:
+    """The sum of the ``drops`` column of the kernel's UDP socket tables over the sockets ``inodes`` name."""
+    # Row cells (net/ipv4/udp.c udp4_format_sock; udp6 alike): sl, local, remote, st, tx:rx queue,
+    # tr:tm->when, retrnsmt, uid, timeout, inode, ref, pointer, drops. The header names 15 columns for
+    # these 13 cells ("tx_queue rx_queue" is one), so positions are fixed, not read from it.
+    inode_cell, drops_cell = 9, 12
+    total, readable = 0, False
+    for table in tables:
+        try:
+            with open(table, encoding="ascii") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for row in rows:
+            cells = row.split()
+            if len(cells) > drops_cell and cells[inode_cell].isdigit() and int(cells[inode_cell]) in inodes:
+                total += int(cells[drops_cell])
+    return total if readable else None
+
+
+@dataclass
+class ClientStats:
+    """Counters for the service's own metrics."""
+
+    requests: int = 0
+    timeouts: int = 0
+    in_flight: int = 0
+    in_flight_peak: int = 0
+    varbinds: int = 0  # received in answers (decoding them is most of the CPU a poll costs)
+    undecodable_datagrams: int = 0  # replies that were not SNMP at all
+    unmatched_datagrams: int = 0  # decodable replies that matched no pending request (late, wrong id)
+
+
 def timeticks(value: Any, typed: bool) -> int | None:
     """A value as TimeTicks; None for any other type (a Counter64 "uptime" would be 1.8e17 s).
 

@@ -47,7 +47,7 @@ from pysnmp.proto.error import StatusInformation
 
 from collectors.profile import Profile
 from collectors.poll_mapping import Counter32, Counter64, TimeTicks
-from collectors.reader import Failure, Limits, Reader, Reply, oid_name
+from collectors.reader import UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, oid_name, socket_drops
 from collectors.table_walk import END, BulkRequest, ColumnPart, Oid, format_oid, split_bulk
 from collectors.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.types import (
@@ -115,30 +115,6 @@ def _plain(value: Any) -> Any:
     return None
 
 
-UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
-
-
-def socket_drops(inodes: set[int], tables: Sequence[str] = UDP_TABLES) -> int | None:
-    """The sum of the ``drops`` column of the kernel's UDP socket tables over the sockets ``inodes`` name."""
-    # Row cells (net/ipv4/udp.c udp4_format_sock; udp6 alike): sl, local, remote, st, tx:rx queue,
-    # tr:tm->when, retrnsmt, uid, timeout, inode, ref, pointer, drops. The header names 15 columns for
-    # these 13 cells ("tx_queue rx_queue" is one), so positions are fixed, not read from it.
-    inode_cell, drops_cell = 9, 12
-    total, readable = 0, False
-    for table in tables:
-        try:
-            with open(table, encoding="ascii") as fh:
-                rows = fh.read().splitlines()[1:]
-        except OSError:
-            continue
-        readable = True
-        for row in rows:
-            cells = row.split()
-            if len(cells) > drops_cell and cells[inode_cell].isdigit() and int(cells[inode_cell]) in inodes:
-                total += int(cells[drops_cell])
-    return total if readable else None
-
-
 def _status_name(status: int) -> str:
     return _ERROR_STATUS[status] if 0 <= status < len(_ERROR_STATUS) else f"error-status {status}"
 
@@ -156,19 +132,6 @@ class _PeerStats:
 
     undecodable: int = 0
     unmatched: int = 0
-
-
-@dataclass
-class ClientStats:
-    """Counters for the service's own metrics."""
-
-    requests: int = 0
-    timeouts: int = 0
-    in_flight: int = 0
-    in_flight_peak: int = 0
-    varbinds: int = 0  # received in answers (decoding them is most of the CPU a poll costs)
-    undecodable_datagrams: int = 0  # replies that were not SNMP at all
-    unmatched_datagrams: int = 0  # decodable replies that matched no pending request (late, wrong id)
 
 
 @dataclass
