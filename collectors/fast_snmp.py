@@ -58,6 +58,7 @@ from gufo.snmp.user import (
     User,
 )
 
+from collectors.errors import WifimonError
 from collectors.profile import Profile
 from collectors.reader import UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, socket_drops
 from collectors.table_walk import BulkRequest, ColumnPart, Oid, format_oid, parse_oid
@@ -96,7 +97,7 @@ V3_REFRESH_S = 120.0
 _Sock = Any  # _fast.SnmpV2cClientSocket | _fast.SnmpV3ClientSocket
 
 
-class FdLimitError(OSError):
+class FdLimitError(WifimonError):
     """The hard limit on open files is below what the gufo engine needs; the message says what to raise."""
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from collectors.profile import Profile, ProfileError, load_profiles
+from collectors.engines import gufo_missing
 from collectors.snmp import check_credentials
 from collectors.types import Credentials, Target, V2cCredentials, V3Credentials
 from monitor.config.checks import Problem, cross_check, profile_problems, timing_problems
@@ -369,6 +370,8 @@ def load_config(path: Path) -> LoadedConfig:
     credentials = _credentials(doc, _read_secrets(doc))
     _ca_files(doc)
     profiles = _profiles(doc)
+    if config is not None and config.service.snmp_engine == "gufo" and (missing := gufo_missing()):
+        doc.problems.append((("service", "snmp_engine"), f"gufo: {missing}; use auto or pysnmp"))
     if doc.problems or config is None:
         raise ConfigError(doc.located(doc.problems))
     return LoadedConfig(path=path, config=config, credentials=credentials, profiles=profiles)
