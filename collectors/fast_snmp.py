@@ -316,6 +316,14 @@ class GufoClient:
                 continue
             except TimeoutError as exc:  # gufo's name for ECONNREFUSED on the connected socket
                 raise _Refused from exc
+            except BaseException as exc:
+                # gufo 0.13's decoder panics (pyo3's PanicException, a BaseException) on some malformed
+                # datagrams, e.g. "index out of bounds" on 23 bytes of non-SNMP: undecodable, like the above.
+                if type(exc).__name__ != "PanicException":
+                    raise
+                tally.undecodable += 1
+                self.stats.undecodable_datagrams += 1
+                continue
 
     async def _exchange(self, s: _Session, send: Callable[[], None], recv: Callable[[], T], verb: str,
                         op: str) -> tuple[T, float, float] | Failure:

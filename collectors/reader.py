@@ -132,9 +132,13 @@ def timeticks(value: Any, typed: bool) -> int | None:
 
 
 def described(value: Any) -> str:
-    """A plain value's type and text, short, for an error detail."""
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return f"{type(value).__name__} {text:.40}"
+    """A plain value's kind and text, short, for an error detail: the same words from either engine (gufo
+    does not say which integer type it read, so neither does pysnmp's detail)."""
+    if isinstance(value, bytes):
+        return f"OCTET STRING {value.decode('utf-8', 'replace')!r:.40}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    return f"{type(value).__name__} {value!s:.40}"
 
 
 @dataclass(frozen=True)
