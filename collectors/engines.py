@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from collectors.profile import Profile
+from collectors.reader import ClientStats
 from collectors.snmp import PysnmpClient
 from collectors.types import PollResult, ProbeResult, SnmpClient, Target
 
@@ -70,6 +71,8 @@ def summary(targets: Iterable[Target], setting: EngineSetting, missing: str) -> 
 
 
 class _Engine(SnmpClient, Protocol):
+    stats: ClientStats
+
     def receive_drops(self) -> int | None: ...
 
 
@@ -93,6 +96,15 @@ class RoutedClient:
         if name is None:
             name = self._route[target.key] = choose_engine(target, self._setting, self._missing).engine
         return name
+
+    @property
+    def stats(self) -> ClientStats:
+        """The engines' counters, summed."""
+        total = ClientStats()
+        for engine in self._engines.values():
+            for name, value in vars(engine.stats).items():
+                setattr(total, name, getattr(total, name) + value)
+        return total
 
     @property
     def counts(self) -> dict[str, int]:

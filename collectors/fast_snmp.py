@@ -94,6 +94,9 @@ V3_REFRESH_S = 120.0
 """gufo keeps the agent's engine time from its last report; SnmpSession's docs ask for a refresh when
 150 s have passed, so a v3 session re-synchronises before that."""
 
+FRESH_REPETITIONS = 10
+"""The least max-repetitions a column's iterator starts with (TableWalk's default for a table of unknown length)."""
+
 _Sock = Any  # _fast.SnmpV2cClientSocket | _fast.SnmpV3ClientSocket
 
 
@@ -127,14 +130,8 @@ def ensure_fd_limit(targets: int) -> int:
     return int(soft)
 
 
-_users: dict[V3Credentials, User] = {}
-
-
 def _user(creds: V3Credentials) -> User:
-    """The gufo user with master keys for ``creds``, hashed once per credential set for all its targets."""
-    user = _users.get(creds)
-    if user is not None:
-        return user
+    """The gufo user with master keys for ``creds`` (GufoClient keeps one per credential set)."""
     auth_key: BaseAuthKey | None = None
     priv_key: BasePrivKey | None = None
     if creds.auth_protocol and creds.auth_key:
@@ -144,8 +141,7 @@ def _user(creds: V3Credentials) -> User:
             # The privacy key is hashed with the authentication protocol's digest (RFC 3414 §2.6).
             priv_key = _PRIV_KEYS[creds.priv_protocol](auth_cls.get_master_key(creds.priv_key.encode()),
                                                       KeyType.Master)
-    user = _users[creds] = User(creds.user, auth_key=auth_key, priv_key=priv_key)
-    return user
+    return User(creds.user, auth_key=auth_key, priv_key=priv_key)
 
 
 @dataclass
@@ -209,6 +205,7 @@ class GufoClient:
             raise ValueError("max_in_flight must be at least 1")
         self._sem = asyncio.Semaphore(max_in_flight)
         self._sessions: dict[str, _Session] = {}
+        self._users: dict[V3Credentials, User] = {}  # master keys: hashed once per credential set, not per target
         self._closed = False
         self._reader = Reader(self, Limits(max_varbinds, max_rows, max_requests))
         self.stats = ClientStats()
@@ -264,7 +261,9 @@ class GufoClient:
         if self._closed:
             raise RuntimeError("GufoClient is closed")
         creds = target.credentials
-        user = _user(creds) if isinstance(creds, V3Credentials) else None
+        user = None
+        if isinstance(creds, V3Credentials):
+            user = self._users.get(creds) or self._users.setdefault(creds, _user(creds))
         if isinstance(creds, V3Credentials) and creds.priv_protocol and not creds.auth_protocol:
             raise ValueError(f"v3 user {creds.user!r}: privacy needs authentication (authPriv or authNoPriv)")
         address = await self._address(target)
@@ -442,10 +441,13 @@ class GufoClient:
 
     async def bulk(self, handle: _Session, request: BulkRequest, verb: str, op: str) -> list[ColumnPart] | Failure:
         parts: list[ColumnPart] = []
-        nr = request.non_repeaters
-        for k, (column, start) in enumerate(zip(request.columns, request.start_oids, strict=True)):
-            part = await self._column_step(handle, column, start, 1 if k < nr else request.max_repetitions,
-                                           verb, op)
+        # A column's iterator keeps the max-repetitions it was made with for the rest of the walk (gufo cannot
+        # change it, nor start an iterator mid-column), so it starts with at least the walk's default: a column
+        # absent last time (a non-repeater, one row asked) or longer than last time must not then come one or
+        # two rows per request and hit the request cap where pysnmp's walk would not.
+        reps = max(request.max_repetitions, FRESH_REPETITIONS)
+        for column, start in zip(request.columns, request.start_oids, strict=True):
+            part = await self._column_step(handle, column, start, reps, verb, op)
             if isinstance(part, Failure):
                 return part
             parts.append(part)

@@ -259,3 +259,19 @@ async def test_what_gufo_cannot_see(typed, profiles):
         target = Target(name, typed.host, typed.port, V2cCredentials(name), timeout=1.0, retries=1)
         pysnmp, gufo = await _both(target, profiles, live=False, identify=False)
         assert (pysnmp[1].error, gufo[1].error) == (on_pysnmp, on_gufo), (pysnmp[1].detail, gufo[1].detail)
+
+
+@pytest.mark.parametrize(("setting", "engine"), [("auto", "gufo"), ("pysnmp", "pysnmp"), ("gufo", "gufo")])
+async def test_the_routed_client_polls_each_target_on_its_engine(snmpd, profiles, setting, engine):
+    client = RoutedClient(setting)
+    targets = [Target("r-v2c", snmpd.host, snmpd.port, V2cCredentials(COMMUNITY), timeout=1.0, retries=1),
+               _v3(snmpd, "r-v3", "sha256", "aes")]
+    try:
+        await client.register(targets)
+        assert client.counts == {engine: 2}
+        for target in targets:
+            assert (await client.probe(target)).ok
+            assert (await client.poll(target, profiles["generic"])).interfaces
+        assert client.stats.requests >= 4 and client.receive_drops() == 0
+    finally:
+        await client.close()
