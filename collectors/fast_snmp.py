@@ -7,7 +7,8 @@ say it must be:
   10,000 file descriptors, so register() raises the soft ``RLIMIT_NOFILE`` to fit (see
   :func:`ensure_fd_limit`) or refuses with the limit to raise.
 * One request at a time per socket (a second one in flight makes the first time out): a lock per target
-  serialises probe, poll and controller walks of one agent. A semaphore bounds requests in flight overall.
+  serialises probe, poll and controller walks of one agent. A semaphore bounds requests in flight overall;
+  a GETBULK step holds both across its columns' requests.
 * No retries parameter: each request gets ``target.retries + 1`` attempts of ``target.timeout`` seconds,
   pysnmp's semantics, timed here (the deadline is ours, not gufo's, so a stray datagram does not extend it).
 * ``getbulk`` walks one column: a GETBULK step of the shared :class:`~collectors.table_walk.TableWalk`
@@ -326,42 +327,44 @@ class GufoClient:
 
     async def _exchange(self, s: _Session, send: Callable[[], None], recv: Callable[[], T], verb: str,
                         op: str) -> tuple[T, float, float] | Failure:
-        """One request with ``retries + 1`` attempts of ``timeout`` s each: (answer, sent_at, answered_at)."""
+        """One request with ``retries + 1`` attempts of ``timeout`` s each: (answer, sent_at, answered_at).
+
+        The caller holds the session's lock and a slot of the semaphore (a GETBULK step holds them across its
+        columns' requests: one acquisition instead of one per column)."""
         target = s.target
         tally = _Tally()
         loop = asyncio.get_running_loop()
         stats = self.stats
         started, sent_at = time.monotonic(), time.time()
-        async with s.lock, self._sem:
-            stats.requests += 1
-            stats.in_flight += 1
-            stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
-            try:
-                if s.user is not None and time.monotonic() - s.synced_at > V3_REFRESH_S:
-                    synced = await self._sync(s, tally, verb, op)
-                    if isinstance(synced, Failure):
-                        return synced
-                attempts, resynced = target.retries + 1, False
-                while attempts > 0:
-                    attempts -= 1
-                    try:
-                        send()
-                        answer = await self._wait(s.fd, recv, loop.time() + target.timeout, tally)
-                    except _Refused:
-                        tally.refused += 1
-                        continue
-                    except _fast.SnmpAuthError:
-                        if s.user is not None and not resynced:  # the agent rebooted: a new engine time
-                            resynced, attempts = True, attempts + 1
-                            if await self._sync(s, tally, verb, op) is None:
-                                continue
-                        return self._auth_failure(s, verb, op, time.monotonic() - started)
-                    except OSError as exc:
-                        return Failure(ErrorKind.PROTOCOL, f"socket error {exc} {verb} {s.where}, {op}")
-                    if not isinstance(answer, _Expired):
-                        return answer, sent_at, time.time()
-            finally:
-                stats.in_flight -= 1
+        stats.requests += 1
+        stats.in_flight += 1
+        stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
+        try:
+            if s.user is not None and time.monotonic() - s.synced_at > V3_REFRESH_S:
+                synced = await self._sync(s, tally, verb, op)
+                if isinstance(synced, Failure):
+                    return synced
+            attempts, resynced = target.retries + 1, False
+            while attempts > 0:
+                attempts -= 1
+                try:
+                    send()
+                    answer = await self._wait(s.fd, recv, loop.time() + target.timeout, tally)
+                except _Refused:
+                    tally.refused += 1
+                    continue
+                except _fast.SnmpAuthError:
+                    if s.user is not None and not resynced:  # the agent rebooted: a new engine time
+                        resynced, attempts = True, attempts + 1
+                        if await self._sync(s, tally, verb, op) is None:
+                            continue
+                    return self._auth_failure(s, verb, op, time.monotonic() - started)
+                except OSError as exc:
+                    return Failure(ErrorKind.PROTOCOL, f"socket error {exc} {verb} {s.where}, {op}")
+                if not isinstance(answer, _Expired):
+                    return answer, sent_at, time.time()
+        finally:
+            stats.in_flight -= 1
         stats.timeouts += 1
         return self._timeout_failure(s, verb, op, time.monotonic() - started, tally)
 
@@ -432,7 +435,8 @@ class GufoClient:
     async def get(self, handle: _Session, oids: Sequence[str], verb: str, op: str) -> Reply | Failure:
         sock = handle.sock
         asked = list(oids)
-        answer = await self._exchange(handle, lambda: sock.send_get_many(asked), sock.recv_get_many, verb, op)
+        async with handle.lock, self._sem:
+            answer = await self._exchange(handle, lambda: sock.send_get_many(asked), sock.recv_get_many, verb, op)
         if isinstance(answer, Failure):
             return answer
         values, sent_at, answered_at = answer
@@ -446,11 +450,12 @@ class GufoClient:
         # absent last time (a non-repeater, one row asked) or longer than last time must not then come one or
         # two rows per request and hit the request cap where pysnmp's walk would not.
         reps = max(request.max_repetitions, FRESH_REPETITIONS)
-        for column, start in zip(request.columns, request.start_oids, strict=True):
-            part = await self._column_step(handle, column, start, reps, verb, op)
-            if isinstance(part, Failure):
-                return part
-            parts.append(part)
+        async with handle.lock, self._sem:
+            for column, start in zip(request.columns, request.start_oids, strict=True):
+                part = await self._column_step(handle, column, start, reps, verb, op)
+                if isinstance(part, Failure):
+                    return part
+                parts.append(part)
         return parts
 
     async def _column_step(self, s: _Session, column: Oid, start: Oid, reps: int, verb: str,
