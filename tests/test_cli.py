@@ -19,6 +19,18 @@ def test_check_config_accepts_the_demo():
     out = wifimon("check-config", "config/demo/wifimon.yaml")
     assert out.returncode == 0, out.stderr
     assert "388 APs" in out.stdout
+    # 388 APs and 4 LTE uplinks, all on gufo-snmp in auto (collectors/engines.py)
+    assert "snmp engine gufo: 392 target(s)" in out.stdout
+
+
+def test_check_config_says_which_engine_polls_what(tmp_path):
+    config = small_city(tmp_path)
+    text = config.read_text()
+    forced = tmp_path / "pysnmp.yaml"
+    forced.write_text(text.replace("service:\n", "service:\n  snmp_engine: pysnmp\n", 1))
+    out = wifimon("check-config", str(forced))
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"snmp engine pysnmp: \d+ target\(s\) \(service.snmp_engine: pysnmp\)", out.stdout), out.stdout
 
 
 def test_check_config_names_file_line_and_key(tmp_path):
