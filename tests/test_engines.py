@@ -275,3 +275,10 @@ async def test_the_routed_client_polls_each_target_on_its_engine(snmpd, profiles
         assert client.stats.requests >= 4 and client.receive_drops() == 0
     finally:
         await client.close()
+
+
+async def test_a_host_name_is_resolved_by_both(snmpd, profiles):
+    target = Target("by-name", "localhost", snmpd.port, V2cCredentials(COMMUNITY), timeout=1.0, retries=1)
+    pysnmp, gufo = await _both(target, profiles, live=True, identify=False)
+    assert pysnmp[0].ok, pysnmp[0].detail
+    assert gufo == pysnmp
