@@ -8,8 +8,9 @@ beyond what gufo-snmp cannot see at all (see :mod:`collectors.fast_snmp`: SNMP v
 other than authorizationError). The trap receiver is pysnmp's whatever the setting.
 
 gufo-snmp 0.13 serves every credential wifimon accepts: v2c, and v3 with MD5, SHA-1, SHA-224, SHA-256,
-SHA-384, SHA-512 authentication and DES, AES-128, AES-192, AES-256 (Blumenthal key extension) privacy
-(tests/test_engines.py checks each pair against net-snmp). What it cannot do falls back:
+SHA-384, SHA-512 authentication and DES, AES-128, AES-192, AES-256 (Blumenthal key extension) privacy, and
+noAuthNoPriv (tests/test_engines.py checks every protocol, in ten auth/priv pairs and noAuthNoPriv, against
+net-snmp on both engines). What it cannot do falls back:
 
 * the package is not importable (not installed, or no wheel for the platform);
 * an IPv6 address with a zone (``fe80::1%eth0``): gufo parses addresses without one.

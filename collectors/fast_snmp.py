@@ -151,9 +151,14 @@ class _Session:
 
     target: Target
     address: tuple[str, int]
+    addr: str  # as gufo wants it: host:port, [v6]:port
     sock: _Sock
     fd: int
     inode: int
+    # Sockets of retransmissions: gufo gives every request a new request-id and accepts only the latest, so a
+    # retry on the same socket would drop a late answer to the first attempt, which pysnmp (resending the
+    # same request) takes. A retry goes out on a socket of its own, and every attempt's socket is read.
+    spares: list[tuple[_Sock, int, int]] = field(default_factory=list)  # (socket, fd, inode)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     user: User | None = None  # v3
     synced_at: float = -1e9  # monotonic, last v3 engine discovery / time refresh; never for v2c
@@ -184,14 +189,22 @@ class _Refused(Exception):
     """The host answered ICMP port unreachable (gufo raises TimeoutError("connection refused"))."""
 
 
-def _readable(fut: asyncio.Future[bool]) -> None:
+def _readable(fut: asyncio.Future[int], which: int) -> None:
     if not fut.done():
-        fut.set_result(True)
+        fut.set_result(which)
 
 
-def _expired(fut: asyncio.Future[bool]) -> None:
+def _expired(fut: asyncio.Future[int]) -> None:
     if not fut.done():
-        fut.set_result(False)
+        fut.set_result(-1)
+
+
+def _recv_refresh(sock: _Sock) -> None:
+    sock.recv_refresh()
+
+
+def _recv_get_many(sock: _Sock) -> dict[str, Any]:
+    return sock.recv_get_many()  # type: ignore[no-any-return]
 
 
 class GufoClient:
@@ -219,7 +232,9 @@ class GufoClient:
 
     def receive_drops(self, tables: Sequence[str] = UDP_TABLES) -> int | None:
         """Datagrams the kernel dropped on this client's sockets (see PysnmpClient.receive_drops)."""
-        return socket_drops({s.inode for s in self._sessions.values()}, tables) if self._sessions else 0
+        inodes = {s.inode for s in self._sessions.values()}
+        inodes.update(spare[2] for s in self._sessions.values() for spare in s.spares)
+        return socket_drops(inodes, tables) if inodes else 0
 
     async def register(self, targets: Sequence[Target]) -> None:
         """Open a socket per target (raising the open-files limit first: FdLimitError when it cannot).
@@ -282,7 +297,7 @@ class GufoClient:
         except OSError as exc:
             return Failure(ErrorKind.PROTOCOL, f"cannot open a socket to {target.key} {addr}: {exc}")
         fd = sock.get_fd()
-        session = _Session(target, address, sock, fd, os.fstat(fd).st_ino, user=user)
+        session = _Session(target, address, addr, sock, fd, os.fstat(fd).st_ino, user=user)
         self._sessions[target.key] = session
         return session
 
@@ -293,21 +308,26 @@ class GufoClient:
 
     # -- one exchange ---------------------------------------------------------------------------
 
-    async def _wait(self, fd: int, recv: Callable[[], T], deadline: float, tally: _Tally) -> T | _Expired:
-        """Read the answer from ``fd`` until the loop time ``deadline``; EXPIRED when it passes."""
+    async def _wait(self, channels: Sequence[tuple[_Sock, int]], recv: Callable[[_Sock], T], deadline: float,
+                    tally: _Tally) -> T | _Expired:
+        """Read the answer from whichever of ``channels`` (socket, fd) has it, until the loop time ``deadline``;
+        EXPIRED when it passes."""
         loop = asyncio.get_running_loop()
         while True:
-            fut: asyncio.Future[bool] = loop.create_future()
-            loop.add_reader(fd, _readable, fut)
+            fut: asyncio.Future[int] = loop.create_future()
+            for i, (_, fd) in enumerate(channels):
+                loop.add_reader(fd, _readable, fut, i)
             timer = loop.call_at(deadline, _expired, fut)
             try:
-                if not await fut:
-                    return EXPIRED
+                which = await fut
             finally:
-                loop.remove_reader(fd)
+                for _, fd in channels:
+                    loop.remove_reader(fd)
                 timer.cancel()
+            if which < 0:
+                return EXPIRED
             try:
-                return recv()
+                return recv(channels[which][0])
             except BlockingIOError:  # a datagram that was not the answer (other request-id, community)
                 continue
             except _fast.SnmpDecodeError:  # not SNMP at all: ignored, as pysnmp does, but told at the end
@@ -325,7 +345,36 @@ class GufoClient:
                 self.stats.undecodable_datagrams += 1
                 continue
 
-    async def _exchange(self, s: _Session, send: Callable[[], None], recv: Callable[[], T], verb: str,
+    async def _spare(self, s: _Session, k: int, tally: _Tally) -> tuple[_Sock, int] | None:
+        """The socket of the ``k``-th retransmission (made at its first need); None when v3 cannot have one yet."""
+        if k < len(s.spares):
+            return s.spares[k][:2]
+        creds = s.target.credentials
+        sock: _Sock
+        try:
+            if isinstance(creds, V2cCredentials):
+                sock = _fast.SnmpV2cClientSocket(s.addr, creds.community, 0, 0, 0, 0)
+            else:
+                user, engine_id = s.user, s.sock.get_engine_id()
+                if user is None or not s.keyed or not engine_id:
+                    return None
+                sock = _fast.SnmpV3ClientSocket(s.addr, engine_id, user.name, user.get_auth_alg(), user.get_auth_key(),
+                                                user.get_priv_alg(), user.get_priv_key(), 0, 0, 0, 0)
+        except OSError:
+            return None
+        fd = sock.get_fd()
+        if isinstance(creds, V3Credentials):  # its own boots and time, one round trip (keys are localised already)
+            try:
+                sock.send_refresh()
+                deadline = asyncio.get_running_loop().time() + s.target.timeout
+                if await self._wait([(sock, fd)], _recv_refresh, deadline, tally) is EXPIRED:
+                    return None
+            except (_Refused, _fast.SnmpError):
+                return None
+        s.spares.append((sock, fd, os.fstat(fd).st_ino))
+        return sock, fd
+
+    async def _exchange(self, s: _Session, send: Callable[[_Sock], None], recv: Callable[[_Sock], T], verb: str,
                         op: str) -> tuple[T, float, float] | Failure:
         """One request with ``retries + 1`` attempts of ``timeout`` s each: (answer, sent_at, answered_at).
 
@@ -344,18 +393,28 @@ class GufoClient:
                 synced = await self._sync(s, tally, verb, op)
                 if isinstance(synced, Failure):
                     return synced
-            attempts, resynced = target.retries + 1, False
+            channels = [(s.sock, s.fd)]
+            attempts, resynced, sent = target.retries + 1, False, 0
             while attempts > 0:
                 attempts -= 1
+                channel = channels[0]
+                if sent:  # a retransmission: on a socket of its own, so that an answer to an earlier one counts
+                    spare = await self._spare(s, sent - 1, tally)
+                    if spare is not None:
+                        channel = spare
+                        channels.append(spare)
+                sent += 1
                 try:
-                    send()
-                    answer = await self._wait(s.fd, recv, loop.time() + target.timeout, tally)
+                    send(channel[0])
+                    answer = await self._wait(channels, recv, loop.time() + target.timeout, tally)
                 except _Refused:
                     tally.refused += 1
                     continue
                 except _fast.SnmpAuthError:
                     if s.user is not None and not resynced:  # the agent rebooted: a new engine time
                         resynced, attempts = True, attempts + 1
+                        channels, sent = [(s.sock, s.fd)], 0
+                        s.spares.clear()  # their engine time is as stale: made again when needed
                         if await self._sync(s, tally, verb, op) is None:
                             continue
                     return self._auth_failure(s, verb, op, time.monotonic() - started)
@@ -378,7 +437,7 @@ class GufoClient:
         while rounds and attempts:
             try:
                 sock.send_refresh()
-                if await self._wait(s.fd, sock.recv_refresh, loop.time() + target.timeout, tally) is EXPIRED:
+                if await self._wait([(sock, s.fd)], _recv_refresh, loop.time() + target.timeout, tally) is EXPIRED:
                     attempts -= 1
                     continue
             except _Refused:
@@ -433,10 +492,9 @@ class GufoClient:
         return handle.where
 
     async def get(self, handle: _Session, oids: Sequence[str], verb: str, op: str) -> Reply | Failure:
-        sock = handle.sock
         asked = list(oids)
         async with handle.lock, self._sem:
-            answer = await self._exchange(handle, lambda: sock.send_get_many(asked), sock.recv_get_many, verb, op)
+            answer = await self._exchange(handle, lambda k: k.send_get_many(asked), _recv_get_many, verb, op)
         if isinstance(answer, Failure):
             return answer
         values, sent_at, answered_at = answer
@@ -470,15 +528,14 @@ class GufoClient:
             if it is None:
                 return Failure(ErrorKind.PROTOCOL, f"internal: no iterator for column {format_oid(column)} at"
                                f" {format_oid(start)} {verb} {s.where}, {op}")
-        sock = s.sock
 
-        def recv() -> list[tuple[str, Any] | None]:
+        def recv(sock: _Sock) -> list[tuple[str, Any] | None]:
             try:
                 return sock.recv_get_bulk(it)  # type: ignore[no-any-return]
             except StopAsyncIteration:  # gufo's word for "nothing left in the column"
                 return []
 
-        answer = await self._exchange(s, lambda: sock.send_get_bulk(it), recv, verb, op)
+        answer = await self._exchange(s, lambda k: k.send_get_bulk(it), recv, verb, op)
         if isinstance(answer, Failure):
             return answer
         items = answer[0]

@@ -1,15 +1,17 @@
-"""The pysnmp 7.1 (asyncio) implementation of :class:`collectors.types.SnmpClient`.
+"""The pysnmp 7.1 (asyncio) engine of :class:`collectors.types.SnmpClient`: a :class:`collectors.reader.Wire`.
 
-How it uses pysnmp, and why (numbers in /work/shared/SNMP-NOTES.md):
+What a probe and a poll ask and how answers become results is :class:`collectors.reader.Reader`'s, shared
+with the gufo-snmp engine (:mod:`collectors.fast_snmp`); this module sends a GET or one GETBULK step and
+classifies what comes back. How it uses pysnmp, and why (numbers in /work/shared/SNMP-NOTES.md):
 
 * One ``SnmpEngine``, one UDP socket, every target registered up front (§1, §7): the v1/v2c
   community model rebuilds a map over all targets each time one is added to a running engine,
   which makes a first round over 2,000 new targets quadratic.
 * Requests go through pysnmp's command generators (``entity.rfc3413.cmdgen``) with numeric OIDs
   and no MIB lookups (§4); results are converted to plain Python at once.
-* A full poll is one GET of the scalars plus multi-column GETBULKs assembled by
-  :class:`collectors.table_walk.TableWalk` (§2–3), sized from the row counts seen last time so a
-  table usually comes back in one request.
+* A full poll is one GET of the scalars plus multi-column GETBULKs (one per step of the reader's
+  :class:`collectors.table_walk.TableWalk`, §2–3), sized from the row counts seen last time so a
+  table usually comes back in one request; the interleaved reply is split per column here.
 * A semaphore bounds the requests in flight (50) and the socket's receive buffer is enlarged to
   4 MiB (§6): with the kernel default, replies overflow the buffer and answered polls become
   false timeouts.

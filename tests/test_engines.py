@@ -48,6 +48,9 @@ V3_PAIRS = [
 ]
 
 
+NOAUTH_USER = "e-noauth"
+
+
 def _user(auth: str, priv: str | None) -> str:
     return f"e-{auth}-{priv or 'nopriv'}"
 
@@ -71,7 +74,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
 @pytest.fixture(scope="module")
 def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     users = [SnmpdUser(_user(a, p), na, AUTH_PASS, np, PRIV_PASS) for a, p, na, np in V3_PAIRS]
-    with snmpd_agent(tmp_path_factory.mktemp("engines-snmpd"), community=COMMUNITY, users=users) as agent:
+    noauth = f"createUser {NOAUTH_USER}\nrouser {NOAUTH_USER} noauth\n"  # SnmpdUser always authenticates
+    with snmpd_agent(tmp_path_factory.mktemp("engines-snmpd"), community=COMMUNITY, users=users,
+                     extra_conf=noauth) as agent:
         yield agent
 
 
@@ -119,11 +124,15 @@ async def test_recording_reads_the_same_on_both_engines(recorded, profiles, name
     assert gufo == pysnmp
 
 
-@pytest.mark.parametrize(("auth", "priv"), [(None, None)] + [(a, p) for a, p, _, _ in V3_PAIRS],
-                         ids=lambda v: v or "none")
+@pytest.mark.parametrize(("auth", "priv"), [("v2c", None), ("noauth", None)] + [(a, p) for a, p, _, _ in V3_PAIRS],
+                         ids=lambda v: v or "nopriv")
 async def test_snmpd_reads_the_same_on_both_engines(snmpd, profiles, auth, priv):
-    target = (Target("snmpd-v2c", snmpd.host, snmpd.port, V2cCredentials(COMMUNITY), timeout=1.0, retries=1)
-              if auth is None else _v3(snmpd, f"snmpd-{auth}-{priv}", auth, priv))
+    if auth == "v2c":
+        target = Target("snmpd-v2c", snmpd.host, snmpd.port, V2cCredentials(COMMUNITY), timeout=1.0, retries=1)
+    elif auth == "noauth":
+        target = Target("snmpd-noauth", snmpd.host, snmpd.port, V3Credentials(NOAUTH_USER), timeout=1.0, retries=1)
+    else:
+        target = _v3(snmpd, f"snmpd-{auth}-{priv}", auth, priv)
     pysnmp, gufo = await _both(target, profiles, live=True)
     assert pysnmp[-2].ok, pysnmp[-2].detail
     assert pysnmp[-2].interfaces, "snmpd has interfaces: the walk was compared on something"
