@@ -13,7 +13,12 @@ noAuthNoPriv (tests/test_engines.py checks every protocol, in ten auth/priv pair
 net-snmp on both engines). What it cannot do falls back:
 
 * the package is not importable (not installed, or no wheel for the platform);
-* an IPv6 address with a zone (``fe80::1%eth0``): gufo parses addresses without one.
+* an IPv6 address with a zone (``fe80::1%eth0``): gufo parses addresses without one;
+* a slow link, found while running: gufo-snmp walks one column per request, one request at a time per
+  target, so a poll costs a round trip per column and step (a UniFi AP behind LTE, 150–600 ms: 3 s and
+  more, and its probes wait behind it), where pysnmp asks all columns in one GETBULK. A target whose
+  fastest answer of its first :data:`SLOW_ANSWERS` took more than :data:`SLOW_RTT_S` moves to pysnmp
+  (logged, ``snmp_engine_switched``). Results do not change with the engine; only CPU does.
 """
 
 from __future__ import annotations
@@ -23,16 +28,21 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from collectors.profile import Profile
 from collectors.reader import ClientStats
 from collectors.snmp import PysnmpClient
 from collectors.types import PollResult, ProbeResult, SnmpClient, Target
 
+if TYPE_CHECKING:
+    from collectors.fast_snmp import GufoClient
+
 log = logging.getLogger("collectors.snmp")
 
 EngineSetting = Literal["auto", "gufo", "pysnmp"]
+SLOW_RTT_S = 0.1
+SLOW_ANSWERS = 2
 EngineName = Literal["gufo", "pysnmp"]
 
 
@@ -86,16 +96,24 @@ class RoutedClient:
         if setting == "gufo" and self._missing:
             raise ValueError(f"service.snmp_engine: gufo: {self._missing}")
         self._engines: dict[EngineName, _Engine] = {"pysnmp": PysnmpClient(max_in_flight=max_in_flight)}
+        self._gufo: GufoClient | None = None
         if not self._missing:
             from collectors.fast_snmp import GufoClient  # only where the package is there
 
-            self._engines["gufo"] = GufoClient(max_in_flight=max_in_flight)
+            self._gufo = GufoClient(max_in_flight=max_in_flight)
+            self._engines["gufo"] = self._gufo
         self._route: dict[str, EngineName] = {}
 
     def engine_of(self, target: Target) -> EngineName:
         name = self._route.get(target.key)
         if name is None:
             name = self._route[target.key] = choose_engine(target, self._setting, self._missing).engine
+        elif name == "gufo" and self._setting == "auto" and self._gufo is not None:
+            rtt, answers = self._gufo.round_trip(target.key)
+            if answers >= SLOW_ANSWERS and rtt > SLOW_RTT_S:
+                name = self._route[target.key] = "pysnmp"
+                log.info("snmp_engine_switched ap=%s to=pysnmp rtt=%.3fs reason=slow link: gufo-snmp asks one"
+                         " column per round trip", target.key, rtt)
         return name
 
     @property

@@ -164,6 +164,8 @@ class _Session:
     synced_at: float = -1e9  # monotonic, last v3 engine discovery / time refresh; never for v2c
     keyed: bool = False  # v3: keys set, after the agent's engine ID was discovered
     iters: dict[tuple[Oid, Oid], Any] = field(default_factory=dict)  # (column, position) → its GetIter
+    rtt_min: float = float("inf")  # seconds, the fastest answer so far (first attempts only)
+    answers: int = 0
 
     @property
     def where(self) -> str:
@@ -229,6 +231,11 @@ class GufoClient:
     @property
     def sockets(self) -> int:
         return len(self._sessions)
+
+    def round_trip(self, key: str) -> tuple[float, int]:
+        """(fastest answer so far in seconds, answers seen) for the target ``key``; (inf, 0) before any."""
+        s = self._sessions.get(key)
+        return (s.rtt_min, s.answers) if s is not None else (float("inf"), 0)
 
     def receive_drops(self, tables: Sequence[str] = UDP_TABLES) -> int | None:
         """Datagrams the kernel dropped on this client's sockets (see PysnmpClient.receive_drops)."""
@@ -404,6 +411,7 @@ class GufoClient:
                         channel = spare
                         channels.append(spare)
                 sent += 1
+                sent_mono = time.monotonic()
                 try:
                     send(channel[0])
                     answer = await self._wait(channels, recv, loop.time() + target.timeout, tally)
@@ -421,6 +429,9 @@ class GufoClient:
                 except OSError as exc:
                     return Failure(ErrorKind.PROTOCOL, f"socket error {exc} {verb} {s.where}, {op}")
                 if not isinstance(answer, _Expired):
+                    if sent == 1:
+                        s.rtt_min = min(s.rtt_min, time.monotonic() - sent_mono)
+                        s.answers += 1
                     return answer, sent_at, time.time()
         finally:
             stats.in_flight -= 1

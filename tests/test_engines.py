@@ -233,6 +233,7 @@ TYPES = {  # community → the recording's lines (sysDescr and sysObjectID as ev
     "uptime-integer": "1.3.6.1.2.1.1.3.0|2|12345",
     "uptime-generr": "1.3.6.1.2.1.1.3.0|67:error|op=get,status=genError,value=5",
     "uptime-denied": "1.3.6.1.2.1.1.3.0|67:error|op=get,status=authorizationError,value=5",
+    "slow-link": "1.3.6.1.2.1.1.3.0|67:delay|value=5,wait=250",
 }
 
 
@@ -291,3 +292,19 @@ async def test_a_host_name_is_resolved_by_both(snmpd, profiles):
     pysnmp, gufo = await _both(target, profiles, live=True, identify=False)
     assert pysnmp[0].ok, pysnmp[0].detail
     assert gufo == pysnmp
+
+
+async def test_auto_moves_a_slow_link_to_pysnmp(typed, profiles):
+    """gufo-snmp asks one column per round trip: on a slow link (here 250 ms) pysnmp's multi-column GETBULK
+    is the better engine, and ``auto`` moves the target there once its answers show it."""
+    target = Target("slow", typed.host, typed.port, V2cCredentials("slow-link"), timeout=2.0, retries=0)
+    client = RoutedClient("auto")
+    try:
+        await client.register([target])
+        assert client.counts == {"gufo": 1}
+        first = [await client.probe(target) for _ in range(2)]
+        assert all(r.ok for r in first), [r.detail for r in first]
+        assert (await client.probe(target)).ok
+        assert client.counts == {"pysnmp": 1}
+    finally:
+        await client.close()
