@@ -17,14 +17,17 @@ net-snmp on both engines). What it cannot do falls back:
 * a slow link, found while running: gufo-snmp walks one column per request, one request at a time per
   target, so a poll costs a round trip per column and step (a UniFi AP behind LTE, 150–600 ms: 3 s and
   more, and its probes wait behind it), where pysnmp asks all columns in one GETBULK. A target whose
-  fastest answer of its first :data:`SLOW_ANSWERS` took more than :data:`SLOW_RTT_S` moves to pysnmp
-  (logged, ``snmp_engine_switched``). Results do not change with the engine; only CPU does.
+  fastest answer of its first :data:`SLOW_ANSWERS` took more than :data:`SLOW_RTT_S`, and more than four
+  times the fleet's typical one, moves to pysnmp (logged, ``snmp_engine_switched``). The second condition
+  keeps a busy event loop, which delays every answer alike, from moving the whole fleet to the dearer
+  engine. Results do not change with the engine; only CPU does.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -110,7 +113,8 @@ class RoutedClient:
             name = self._route[target.key] = choose_engine(target, self._setting, self._missing).engine
         elif name == "gufo" and self._setting == "auto" and self._gufo is not None:
             rtt, answers = self._gufo.round_trip(target.key)
-            if answers >= SLOW_ANSWERS and rtt > SLOW_RTT_S:
+            if (answers >= SLOW_ANSWERS and rtt > SLOW_RTT_S
+                    and rtt > 4 * self._gufo.typical_round_trip(time.monotonic())):
                 name = self._route[target.key] = "pysnmp"
                 log.info("snmp_engine_switched ap=%s to=pysnmp rtt=%.3fs reason=slow link: gufo-snmp asks one"
                          " column per round trip", target.key, rtt)

@@ -223,6 +223,7 @@ class GufoClient:
         self._sessions: dict[str, _Session] = {}
         self._users: dict[V3Credentials, User] = {}  # master keys: hashed once per credential set, not per target
         self._closed = False
+        self._typical = (-1e9, 0.0)  # (when, median fastest answer)
         self._reader = Reader(self, Limits(max_varbinds, max_rows, max_requests))
         self.stats = ClientStats()
 
@@ -236,6 +237,15 @@ class GufoClient:
         """(fastest answer so far in seconds, answers seen) for the target ``key``; (inf, 0) before any."""
         s = self._sessions.get(key)
         return (s.rtt_min, s.answers) if s is not None else (float("inf"), 0)
+
+    def typical_round_trip(self, now: float) -> float:
+        """The median over targets of their fastest answer (seconds; recomputed at most every 10 s of the
+        monotonic ``now``): what a slow link is told from. A loop too busy to read answers in time slows every
+        target alike, and then none is slow compared with the others."""
+        if now - self._typical[0] > 10.0:
+            fastest = sorted(s.rtt_min for s in self._sessions.values() if s.answers)
+            self._typical = (now, fastest[len(fastest) // 2] if fastest else 0.0)
+        return self._typical[1]
 
     def receive_drops(self, tables: Sequence[str] = UDP_TABLES) -> int | None:
         """Datagrams the kernel dropped on this client's sockets (see PysnmpClient.receive_drops)."""

@@ -296,15 +296,22 @@ async def test_a_host_name_is_resolved_by_both(snmpd, profiles):
 
 async def test_auto_moves_a_slow_link_to_pysnmp(typed, profiles):
     """gufo-snmp asks one column per round trip: on a slow link (here 250 ms) pysnmp's multi-column GETBULK
-    is the better engine, and ``auto`` moves the target there once its answers show it."""
+    is the better engine, and ``auto`` moves the target there once its answers show it, and only it."""
     target = Target("slow", typed.host, typed.port, V2cCredentials("slow-link"), timeout=2.0, retries=0)
+    # The fleet it is slow against: answers without the delay (their uptimes are of the wrong type; no matter).
+    fast = [Target(f"fast-{n}", typed.host, typed.port, V2cCredentials(n), timeout=2.0, retries=0)
+            for n in ("uptime-text", "uptime-integer", "uptime-counter64-big")]
     client = RoutedClient("auto")
     try:
-        await client.register([target])
-        assert client.counts == {"gufo": 1}
+        await client.register([target, *fast])
+        assert client.counts == {"gufo": 4}
+        for t in fast:
+            await client.probe(t)
         first = [await client.probe(target) for _ in range(2)]
         assert all(r.ok for r in first), [r.detail for r in first]
         assert (await client.probe(target)).ok
-        assert client.counts == {"pysnmp": 1}
+        for t in fast:
+            await client.probe(t)
+        assert client.counts == {"pysnmp": 1, "gufo": 3}
     finally:
         await client.close()
