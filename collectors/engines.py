@@ -134,6 +134,14 @@ class RoutedClient:
         """Targets per engine, as routed so far."""
         return dict(Counter(self._route.values()))
 
+    def reserve(self, targets: Sequence[Target]) -> None:
+        """Raise the open-files limit for the sockets ``targets`` will need, before anything else starts
+        (:func:`collectors.fast_snmp.ensure_fd_limit`: FdLimitError, one line, when the hard limit is too low)."""
+        if self._gufo is not None:
+            from collectors.fast_snmp import ensure_fd_limit
+
+            ensure_fd_limit(sum(1 for t in targets if self.engine_of(t) == "gufo"))
+
     async def register(self, targets: Sequence[Target]) -> None:
         """Register each engine's targets with it; ValueError listing every unusable credential of both."""
         problems: list[str] = []

@@ -86,6 +86,8 @@ class Service:
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
     async def run(self, stop: asyncio.Event) -> None:
+        client = RoutedClient(self.cfg.snmp_engine, max_in_flight=self.cfg.concurrency)
+        client.reserve(self.loaded.targets())  # a too-low open-files limit stops us before any run is recorded
         db = self.store.url.database
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
@@ -96,7 +98,6 @@ class Service:
         now = time.time()
         run_id = await self.store.call(self.store.start_run, now)
         last = await self.store.call(self.store.last_states)
-        client = RoutedClient(self.cfg.snmp_engine, max_in_flight=self.cfg.concurrency)
         await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
                             windows=lambda: self.maintenance.windows)

@@ -42,9 +42,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     cfg = loaded.config
     aps = sum(len(s.aps) for s in cfg.sites)
     print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
-    targets = [loaded.target(site, d) for site in cfg.sites for d in (*site.aps, *filter(None, [site.uplink]))]
-    targets += [loaded.controller_target(c) for c in cfg.controllers]
-    for line in summary(targets, cfg.service.snmp_engine, gufo_missing()):
+    for line in summary(loaded.targets(), cfg.service.snmp_engine, gufo_missing()):
         print(f"  snmp engine {line}")
     return 0
 

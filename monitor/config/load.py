@@ -352,6 +352,11 @@ class LoadedConfig:
             timeout=snmp.timeout, retries=snmp.retries,
         )
 
+    def targets(self) -> list[Target]:
+        """Every SNMP target the service polls: the sites' APs and uplinks, and the controllers."""
+        out = [self.target(site, d) for site in self.config.sites for d in (*site.aps, *filter(None, [site.uplink]))]
+        return out + [self.controller_target(c) for c in self.config.controllers]
+
     def target(self, site: Site, device: Device) -> Target:
         snmp = device.snmp or site.snmp or self.config.service.snmp
         host, port = device.host_port
