@@ -6,6 +6,7 @@ It lives here, at the bottom of the dependency graph, because ``collectors/`` im
     WifimonError                      anything wifimon refuses or cannot do; the message says where and why
     ├── ProfileError                  collectors.profile: a vendor profile file that does not validate
     ├── TrapReceiverError             collectors.traps: the trap receiver cannot bind or use its credentials
+    ├── FdLimitError                  collectors.fast_snmp: the open-files limit is below one socket per target
     ├── ConfigError                   monitor.config: a config that cannot be used (``problems``: each located)
     ├── StoreError                    monitor.store: the database failed (``url`` masked, ``action``, ``detail``)
     ├── ChannelError                  monitor.alerting.channels: one delivery attempt failed

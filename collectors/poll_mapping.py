@@ -1,7 +1,8 @@
 """Turning the raw columns of a poll into PollResult fields, as the profile says (pure, no pysnmp).
 
-Values arrive as plain Python: ``int`` for INTEGER/Gauge32/TimeTicks/Unsigned32, :class:`Counter32`
-and :class:`Counter64` (``int`` subclasses) for counters so the wrap width survives, ``bytes`` for
+Values arrive as plain Python: ``int`` for INTEGER/Gauge32/Unsigned32, :class:`Counter32`
+and :class:`Counter64` (``int`` subclasses) for counters so the wrap width survives, :class:`TimeTicks`
+for TimeTicks (an engine that does not keep SNMP types, gufo-snmp, gives a bare ``int`` for all of them), ``bytes`` for
 OCTET STRING, ``str`` (dotted) for OBJECT IDENTIFIER. Tables are keyed by column OID and row index,
 both as dotted strings.
 """
@@ -30,6 +31,10 @@ class Counter64(int):
     """A Counter64 value: wraps at 2**64."""
 
     bits = 64
+
+
+class TimeTicks(int):
+    """A TimeTicks value (hundredths of a second), from an engine that keeps SNMP types."""
 
 
 def as_text(value: Any) -> str:

@@ -1,15 +1,17 @@
-"""The pysnmp 7.1 (asyncio) implementation of :class:`collectors.types.SnmpClient`.
+"""The pysnmp 7.1 (asyncio) engine of :class:`collectors.types.SnmpClient`: a :class:`collectors.reader.Wire`.
 
-How it uses pysnmp, and why (numbers in /work/shared/SNMP-NOTES.md):
+What a probe and a poll ask and how answers become results is :class:`collectors.reader.Reader`'s, shared
+with the gufo-snmp engine (:mod:`collectors.fast_snmp`); this module sends a GET or one GETBULK step and
+classifies what comes back. How it uses pysnmp, and why (numbers in /work/shared/SNMP-NOTES.md):
 
 * One ``SnmpEngine``, one UDP socket, every target registered up front (§1, §7): the v1/v2c
   community model rebuilds a map over all targets each time one is added to a running engine,
   which makes a first round over 2,000 new targets quadratic.
 * Requests go through pysnmp's command generators (``entity.rfc3413.cmdgen``) with numeric OIDs
   and no MIB lookups (§4); results are converted to plain Python at once.
-* A full poll is one GET of the scalars plus multi-column GETBULKs assembled by
-  :class:`collectors.table_walk.TableWalk` (§2–3), sized from the row counts seen last time so a
-  table usually comes back in one request.
+* A full poll is one GET of the scalars plus multi-column GETBULKs (one per step of the reader's
+  :class:`collectors.table_walk.TableWalk`, §2–3), sized from the row counts seen last time so a
+  table usually comes back in one request; the interleaved reply is split per column here.
 * A semaphore bounds the requests in flight (50) and the socket's receive buffer is enlarged to
   4 MiB (§6): with the kernel default, replies overflow the buffer and answered polls become
   false timeouts.
@@ -46,8 +48,9 @@ from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.error import StatusInformation
 
 from collectors.profile import Profile
-from collectors.poll_mapping import Counter32, Counter64, as_text, map_tables
-from collectors.table_walk import END, BulkRequest, Oid, TableWalk, format_oid, parse_oid
+from collectors.poll_mapping import Counter32, Counter64, TimeTicks
+from collectors.reader import UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, oid_name, socket_drops
+from collectors.table_walk import END, BulkRequest, ColumnPart, Oid, format_oid, split_bulk
 from collectors.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.types import (
     Credentials,
@@ -60,11 +63,6 @@ from collectors.types import (
 )
 
 log = logging.getLogger(__name__)
-
-SYS_DESCR = "1.3.6.1.2.1.1.1.0"
-SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
-SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-_SCALAR_NAMES = {SYS_DESCR: "sysDescr.0", SYS_OBJECT_ID: "sysObjectID.0", SYS_UPTIME: "sysUpTime.0"}
 
 # USM and VACM refusals: the agent is there, our credentials are not accepted.
 _AUTH_INDICATIONS: tuple[type, ...] = (
@@ -91,7 +89,6 @@ _ERROR_STATUS = (
     " wrongValue noCreation inconsistentValue resourceUnavailable commitFailed undoFailed"
     " authorizationError notWritable inconsistentName"
 ).split()
-_TOO_BIG = 1
 _AUTHORIZATION_ERROR = 16
 
 _NULL = univ.Null("")
@@ -105,6 +102,8 @@ def _plain(value: Any) -> Any:
             return Counter64(value)
         if isinstance(value, rfc1902.Counter32):
             return Counter32(value)
+        if isinstance(value, rfc1902.TimeTicks):
+            return TimeTicks(value)
         return int(value)
     # pyasn1's Null (and so noSuchObject & co.) derives from OctetString: test it first.
     if isinstance(value, univ.Null):
@@ -118,66 +117,15 @@ def _plain(value: Any) -> Any:
     return None
 
 
-UDP_TABLES = ("/proc/net/udp", "/proc/net/udp6")
-
-
-def socket_drops(inodes: set[int], tables: Sequence[str] = UDP_TABLES) -> int | None:
-    """The sum of the ``drops`` column of the kernel's UDP socket tables over the sockets ``inodes`` name."""
-    # Row cells (net/ipv4/udp.c udp4_format_sock; udp6 alike): sl, local, remote, st, tx:rx queue,
-    # tr:tm->when, retrnsmt, uid, timeout, inode, ref, pointer, drops. The header names 15 columns for
-    # these 13 cells ("tx_queue rx_queue" is one), so positions are fixed, not read from it.
-    inode_cell, drops_cell = 9, 12
-    total, readable = 0, False
-    for table in tables:
-        try:
-            with open(table, encoding="ascii") as fh:
-                rows = fh.read().splitlines()[1:]
-        except OSError:
-            continue
-        readable = True
-        for row in rows:
-            cells = row.split()
-            if len(cells) > drops_cell and cells[inode_cell].isdigit() and int(cells[inode_cell]) in inodes:
-                total += int(cells[drops_cell])
-    return total if readable else None
-
-
-def _timeticks(value: Any) -> int | None:
-    """A TimeTicks value as int; None for any other type (a Counter64 "uptime" would be 1.8e17 s)."""
-    return int(value) if isinstance(value, rfc1902.TimeTicks) else None
-
-
-def _described(value: Any) -> str:
-    """A value's SNMP type and text, short, for an error detail."""
-    return f"{type(value).__name__} {value.prettyPrint() if hasattr(value, 'prettyPrint') else value!r:.40}"
-
-
-def _oid_name(oid: str) -> str:
-    return _SCALAR_NAMES.get(oid, oid)
-
-
 def _status_name(status: int) -> str:
     return _ERROR_STATUS[status] if 0 <= status < len(_ERROR_STATUS) else f"error-status {status}"
 
 
 @dataclass(frozen=True)
-class _Failure:
-    kind: ErrorKind
-    detail: str
-    status: int = 0  # SNMP error-status when the agent sent one
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """The varbinds of an answer, and when: the agent read them between ``sent_at`` and ``answered_at``."""
-
-    varbinds: list[tuple[Any, Any]]
-    sent_at: float  # unix seconds, the request's first attempt
-    answered_at: float  # unix seconds, its answer received
-
-    @property
-    def window(self) -> tuple[float, float]:
-        return self.sent_at, self.answered_at
+class _Answer:
+    varbinds: Any  # pysnmp's (ObjectName, value) pairs
+    sent_at: float
+    answered_at: float
 
 
 @dataclass
@@ -186,19 +134,6 @@ class _PeerStats:
 
     undecodable: int = 0
     unmatched: int = 0
-
-
-@dataclass
-class ClientStats:
-    """Counters for the service's own metrics."""
-
-    requests: int = 0
-    timeouts: int = 0
-    in_flight: int = 0
-    in_flight_peak: int = 0
-    varbinds: int = 0  # received in answers (decoding them is most of the CPU a poll costs)
-    undecodable_datagrams: int = 0  # replies that were not SNMP at all
-    unmatched_datagrams: int = 0  # decodable replies that matched no pending request (late, wrong id)
 
 
 @dataclass
@@ -295,13 +230,10 @@ class PysnmpClient:
             raise ValueError("max_in_flight must be at least 1")
         self._sem = asyncio.Semaphore(max_in_flight)
         self._rcvbuf_wanted = rcvbuf
-        self._max_varbinds = max_varbinds
-        self._max_rows = max_rows
-        self._max_requests = max_requests
+        self._reader = Reader(self, Limits(max_varbinds, max_rows, max_requests))
         self._slots: list[_EngineSlot] = [_EngineSlot(SnmpEngine())]
         self._regs: dict[str, _Registration] = {}
         self._peers: dict[tuple[str, int], _PeerStats] = {}
-        self._row_hints: dict[tuple[str, str], dict[Oid, int]] = {}
         self._delivered = 0  # responses handed to us; tells a matched datagram from a dropped one
         self._closed = False
         self.stats = ClientStats()
@@ -342,7 +274,7 @@ class PysnmpClient:
             except ValueError as exc:
                 problems.append(f"{target.key}: {exc}")
                 continue
-            if isinstance(result, _Failure):
+            if isinstance(result, Failure):
                 log.warning("snmp_register_failed ap=%s detail=%s", target.key, result.detail)
         log.info(
             "snmp_registered targets=%d engines=%d rcvbuf=%d problems=%d",
@@ -354,7 +286,7 @@ class PysnmpClient:
         if problems:
             raise ValueError("unusable SNMP credentials:\n" + "\n".join(problems))
 
-    async def _register(self, target: Target) -> _Registration | _Failure:
+    async def _register(self, target: Target) -> _Registration | Failure:
         reg = self._regs.get(target.key)
         if reg is not None and reg.target == target:
             return reg
@@ -371,7 +303,7 @@ class PysnmpClient:
                     (target.host, target.port), timeout=target.timeout, retries=target.retries
                 )
         except (PySnmpError, TimeoutError, OSError) as exc:
-            return _Failure(
+            return Failure(
                 ErrorKind.TIMEOUT,
                 f"address of {target.key} {target.host}:{target.port} does not resolve: {exc}",
             )
@@ -511,7 +443,7 @@ class PysnmpClient:
         oids: Sequence[str] | Sequence[Oid],
         op: str,
         bulk: BulkRequest | None = None,
-    ) -> _Reply | _Failure:
+    ) -> _Answer | Failure:
         """Send one GET (``bulk`` None) or GETBULK and wait for its reply, bounded by the semaphore."""
         target = reg.target
         slot = reg.slot
@@ -553,13 +485,13 @@ class PysnmpClient:
                 return self._indication_failure(reg, verb, op, indication, time.monotonic() - started)
             except TimeoutError:
                 self.stats.timeouts += 1
-                return _Failure(
+                return Failure(
                     ErrorKind.TIMEOUT,
                     f"timeout after {time.monotonic() - started:.1f} s (no callback from pysnmp)"
                     f" {verb} {reg.where}, {op}",
                 )
             except PySnmpError as exc:
-                return _Failure(
+                return Failure(
                     ErrorKind.PROTOCOL, f"pysnmp refused the request {verb} {reg.where}, {op}: {exc}"
                 )
             finally:
@@ -580,26 +512,26 @@ class PysnmpClient:
             culprit = ""
             if 0 < index <= len(oids):
                 bad = oids[index - 1]
-                culprit = " at " + _oid_name(bad if isinstance(bad, str) else format_oid(bad))
+                culprit = " at " + oid_name(bad if isinstance(bad, str) else format_oid(bad))
             kind = ErrorKind.AUTH if status == _AUTHORIZATION_ERROR else ErrorKind.SNMP_ERROR
-            return _Failure(
+            return Failure(
                 kind,
                 f"agent answered {_status_name(status)}{culprit} after {waited:.2f} s {verb} {reg.where}, {op}",
                 status=status,
             )
         self.stats.varbinds += len(reply)
-        return _Reply(list(reply), sent_at, answered_at)
+        return _Answer(reply, sent_at, answered_at)
 
     def _timeout_failure(
         self, reg: _Registration, verb: str, op: str, waited: float, undecodable: int, unmatched: int
-    ) -> _Failure:
+    ) -> Failure:
         target = reg.target
         text = (
             f"timeout after {target.retries + 1} attempts × {target.timeout:g} s (waited {waited:.1f} s)"
             f" {verb} {reg.where}, {op}"
         )
         if undecodable:
-            return _Failure(
+            return Failure(
                 ErrorKind.PROTOCOL,
                 f"no valid reply: {undecodable} undecodable datagram(s) from"
                 f" {reg.address[0]}:{reg.address[1]} instead; {text}",
@@ -617,11 +549,11 @@ class PysnmpClient:
                 " request (v3 discovery reports or late replies): the agent is alive; if this persists,"
                 " suspect the privacy key"
             )
-        return _Failure(ErrorKind.TIMEOUT, text)
+        return Failure(ErrorKind.TIMEOUT, text)
 
     def _indication_failure(
         self, reg: _Registration, verb: str, op: str, indication: Any, waited: float
-    ) -> _Failure:
+    ) -> Failure:
         if isinstance(indication, _AUTH_INDICATIONS):
             kind = ErrorKind.AUTH
         elif isinstance(indication, errind.RequestTimedOut):
@@ -629,9 +561,9 @@ class PysnmpClient:
         else:
             kind = ErrorKind.PROTOCOL  # badResponse, parse errors, unexpected reports, …
         name = type(indication).__name__ if isinstance(indication, errind.ErrorIndication) else "error"
-        return _Failure(kind, f"{name}: {indication} after {waited:.2f} s {verb} {reg.where}, {op}")
+        return Failure(kind, f"{name}: {indication} after {waited:.2f} s {verb} {reg.where}, {op}")
 
-    async def _registration(self, target: Target) -> _Registration | _Failure:
+    async def _registration(self, target: Target) -> _Registration | Failure:
         reg = self._regs.get(target.key)
         if reg is not None and reg.target == target:
             return reg
@@ -639,170 +571,39 @@ class PysnmpClient:
         try:
             return await self._register(target)
         except ValueError as exc:
-            return _Failure(
+            return Failure(
                 ErrorKind.AUTH, f"unusable credentials for {target.key} {target.host}:{target.port}: {exc}"
             )
 
-    # -- probe ----------------------------------------------------------------------------------
+    # -- the Wire the shared reader drives ----------------------------------------------------------
+
+    typed = True  # pyasn1 keeps each value's SNMP type
+
+    async def handle(self, target: Target) -> _Registration | Failure:
+        return await self._registration(target)
+
+    def where(self, handle: _Registration) -> str:
+        return handle.where
+
+    async def get(self, handle: _Registration, oids: Sequence[str], verb: str, op: str) -> Reply | Failure:
+        answer = await self._exchange(handle, verb, oids, op)
+        if isinstance(answer, Failure):
+            return answer
+        return Reply({str(oid): _plain(value) for oid, value in answer.varbinds}, answer.sent_at, answer.answered_at)
+
+    async def bulk(self, handle: _Registration, request: BulkRequest, verb: str, op: str) -> list[ColumnPart] | Failure:
+        answer = await self._exchange(handle, verb, request.start_oids, op, bulk=request)
+        if isinstance(answer, Failure):
+            return answer
+        varbinds = [(oid.asTuple(), _plain(value)) for oid, value in answer.varbinds]
+        return [ColumnPart(rows) for rows in split_bulk(request, varbinds)]
+
+    # -- probe and poll: the shared reader ----------------------------------------------------------
 
     async def probe(self, target: Target) -> ProbeResult:
         """One GET of sysUpTime.0. Device problems come back as a result, never as an exception."""
-        started_at, t0 = time.time(), time.monotonic()
-        window: tuple[float, float] | None = None
-        try:
-            error, detail, ticks, window = await self._probe(target)
-        except Exception as exc:  # a bug, or a reply that broke us: still a result, with a trace in the log
-            log.exception("probe_crashed ap=%s", target.key)
-            error, detail, ticks = (
-                ErrorKind.PROTOCOL,
-                f"internal error probing {target.key} {target.host}:{target.port}: {type(exc).__name__}: {exc}",
-                None,
-            )
-        duration = time.monotonic() - t0
-        if error is not None:
-            log.debug(
-                "probe_failed ap=%s kind=%s waited=%.2fs detail=%s", target.key, error, duration, detail
-            )
-        return ProbeResult(target.key, started_at, duration, error=error, detail=detail, uptime_ticks=ticks,
-                           uptime_window=window if ticks is not None else None)
-
-    async def _probe(
-        self, target: Target
-    ) -> tuple[ErrorKind | None, str, int | None, tuple[float, float] | None]:
-        reg = await self._registration(target)
-        if isinstance(reg, _Failure):
-            return reg.kind, reg.detail, None, None
-        reply = await self._exchange(reg, "probing", [SYS_UPTIME], "GET sysUpTime.0")
-        if isinstance(reply, _Failure):
-            return reply.kind, reply.detail, None, None
-        varbinds = reply.varbinds
-        if len(varbinds) != 1 or str(varbinds[0][0]) != SYS_UPTIME:
-            got = ", ".join(str(oid) for oid, _ in varbinds) or "nothing"
-            return ErrorKind.PROTOCOL, f"asked sysUpTime.0 of {reg.where}, got {got}", None, None
-        raw = varbinds[0][1]
-        if _plain(raw) is END:
-            return (
-                ErrorKind.NO_SUCH_OBJECT,
-                f"{type(raw).__name__} for sysUpTime.0 probing {reg.where}",
-                None,
-                None,
-            )
-        ticks = _timeticks(raw)
-        if ticks is None:
-            return ErrorKind.PROTOCOL, f"sysUpTime.0 of {reg.where} is {_described(raw)}, not TimeTicks", None, None
-        return None, "", ticks, reply.window
-
-    # -- poll -----------------------------------------------------------------------------------
+        return await self._reader.probe(target)
 
     async def poll(self, target: Target, profile: Profile) -> PollResult:
         """GET of uptime, sysDescr, sysObjectID, then GETBULK walks of every column of the profile."""
-        started_at, t0 = time.time(), time.monotonic()
-        try:
-            fields = await self._poll(target, profile)
-        except Exception as exc:
-            log.exception("poll_crashed ap=%s profile=%s", target.key, profile.name)
-            fields = {
-                "error": ErrorKind.PROTOCOL,
-                "detail": f"internal error polling {target.key} {target.host}:{target.port}:"
-                f" {type(exc).__name__}: {exc}",
-            }
-        duration = time.monotonic() - t0
-        if fields.get("error") is not None:
-            log.debug(
-                "poll_failed ap=%s kind=%s waited=%.2fs detail=%s",
-                target.key,
-                fields["error"],
-                duration,
-                fields.get("detail"),
-            )
-        return PollResult(
-            key=target.key, profile=profile.name, started_at=started_at, duration=duration, **fields
-        )
-
-    async def _poll(self, target: Target, profile: Profile) -> dict[str, Any]:
-        reg = await self._registration(target)
-        if isinstance(reg, _Failure):
-            return {"error": reg.kind, "detail": reg.detail}
-
-        scalar_oids = list(dict.fromkeys((profile.uptime, SYS_DESCR, SYS_OBJECT_ID, *profile.scalars)))
-        op = "GET " + " + ".join(_oid_name(o) for o in scalar_oids[:3])
-        if len(scalar_oids) > 3:
-            op += f" + {len(scalar_oids) - 3} profile scalar(s)"
-        reply = await self._exchange(reg, "polling", scalar_oids, op)
-        if isinstance(reply, _Failure):
-            return {"error": reply.kind, "detail": reply.detail}
-        raw = {str(oid): value for oid, value in reply.varbinds}
-        scalars: dict[str, Any] = {oid: _plain(value) for oid, value in raw.items()}
-        missing: list[str] = []
-        wrong_type: list[str] = []
-
-        def scalar(oid: str, label: str) -> Any:
-            value = scalars.get(oid, END)
-            if value is END or value is None:
-                missing.append(label)
-                return None
-            return value
-
-        uptime = None
-        if scalar(profile.uptime, "uptime") is not None:
-            uptime = _timeticks(raw[profile.uptime])
-            if uptime is None:  # never used: a Counter64 read as ticks would be an uptime of 1.8e17 s
-                wrong_type.append(f"uptime {_oid_name(profile.uptime)} is {_described(raw[profile.uptime])},"
-                                  " not TimeTicks")
-        descr = scalar(SYS_DESCR, "sys_descr")
-        object_id = scalar(SYS_OBJECT_ID, "sys_object_id")
-        result: dict[str, Any] = {
-            "uptime_ticks": uptime,
-            "uptime_window": reply.window if uptime is not None else None,
-            "protocol_errors": tuple(wrong_type),
-            "sys_descr": None if descr is None else as_text(descr),
-            "sys_object_id": None if object_id is None else str(object_id),
-        }
-
-        hint_key = (target.key, profile.name)
-        walk = TableWalk(
-            [parse_oid(c) for c in profile.columns],
-            max_varbinds=self._max_varbinds,
-            max_rows=self._max_rows,
-            max_requests=self._max_requests,
-            expected_rows=self._row_hints.get(hint_key),
-            waits={parse_oid(c): (parse_oid(other), rows) for c, (other, rows) in profile.waits.items()},
-        )
-        while (request := walk.next_request()) is not None:
-            op = (
-                f"GETBULK #{request.number} ×{request.max_repetitions} of {len(request.columns)} column(s)"
-                f" from {format_oid(request.start_oids[0])}"
-            )
-            reply = await self._exchange(reg, "polling", request.start_oids, op, bulk=request)
-            if isinstance(reply, _Failure):
-                if reply.status == _TOO_BIG and walk.shrink():
-                    continue
-                return {**result, "error": reply.kind, "detail": reply.detail, "missing": tuple(missing)}
-            walk.absorb(request, [(oid.asTuple(), _plain(value)) for oid, value in reply.varbinds])
-        self._row_hints[hint_key] = walk.row_counts()
-
-        tables = {
-            format_oid(col): {format_oid(idx): value for idx, value in rows.items()}
-            for col, rows in walk.rows.items()
-        }
-        absent = {format_oid(c) for c in walk.missing}
-        for oid in profile.scalars:  # scalars travel as one-row tables (row "0")
-            value = scalars.get(oid, END)
-            if value is END or value is None:
-                absent.add(oid)
-            else:
-                tables[oid] = {"0": value}
-        mapped = map_tables(profile, tables, absent)
-        notes = "; ".join(walk.notes + wrong_type)
-        return {
-            **result,
-            "detail": f"{reg.where}: {notes}" if notes else "",
-            "clients": mapped.clients,
-            "interfaces": mapped.interfaces,
-            "radios": mapped.radios,
-            "cpu_ratio": mapped.cpu_ratio,
-            "memory_ratio": mapped.memory_ratio,
-            "controller_aps": mapped.controller_aps,
-            "lte": mapped.lte,
-            "missing": tuple(missing) + mapped.missing,
-        }
+        return await self._reader.poll(target, profile)

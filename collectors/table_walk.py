@@ -29,11 +29,31 @@ END: Any = object()
 
 def parse_oid(text: str) -> Oid:
     """``"1.3.6.1.2.1.1.3.0"`` → ``(1, 3, 6, 1, 2, 1, 1, 3, 0)``."""
-    return tuple(int(part) for part in text.strip(".").split("."))
+    return tuple(map(int, text.strip(".").split(".")))  # map: half the cost of a generator, on every varbind
 
 
 def format_oid(oid: Sequence[int]) -> str:
     return ".".join(map(str, oid))
+
+
+def split_bulk(request: BulkRequest, varbinds: Sequence[tuple[Oid, Any]]) -> list[Sequence[tuple[Oid, Any]]]:
+    """A GETBULK reply's flat, row-interleaved varbinds as one list per column of the request, in its order.
+
+    The first ``non_repeaters`` varbinds answer one column each; the rest cycle through the repeaters.
+    Varbinds beyond what was asked are dropped.
+    """
+    nr = request.non_repeaters
+    n = len(request.columns) - nr
+    once: list[Sequence[tuple[Oid, Any]]] = [varbinds[k : k + 1] for k in range(nr)]
+    return once + [varbinds[nr + i :: n] for i in range(n)]
+
+
+@dataclass(frozen=True)
+class ColumnPart:
+    """One column's share of a GETBULK step: its varbinds in order, and whether the engine saw it end."""
+
+    varbinds: Sequence[tuple[Oid, Any]]
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,44 +201,48 @@ class TableWalk:
     # -- absorbing replies ----------------------------------------------------------------------
 
     def absorb(self, request: BulkRequest, varbinds: Sequence[tuple[Oid, Any]]) -> None:
-        """Take one GETBULK reply: distribute the flat, row-interleaved varbinds to their columns."""
-        nr = request.non_repeaters
-        repeaters = request.columns[nr:]
-        n = len(repeaters)
-        progressed = False
-        for k, (oid, value) in enumerate(varbinds):
-            if k < nr:
-                col = self._columns[request.columns[k]]
-            elif n:
-                col = self._columns[repeaters[(k - nr) % n]]
-            else:
-                break  # more varbinds than asked for: ignore the surplus
-            if col.done:
-                continue
-            prefix = col.oid
-            if value is END or len(oid) <= len(prefix) or oid[: len(prefix)] != prefix:
+        """Take one GETBULK reply: the flat, row-interleaved varbinds, distributed to their columns."""
+        self.absorb_parts(request, [ColumnPart(rows) for rows in split_bulk(request, varbinds)])
+
+    def absorb_parts(self, request: BulkRequest, parts: Sequence[ColumnPart]) -> None:
+        """Take one GETBULK step's answer as a part per column of ``request``, in its order."""
+        if not any(part.varbinds or part.ended for part in parts):
+            # An empty reply would make the next request identical: give up on these columns.
+            for c in request.columns:
+                if not self._columns[c].done:
+                    self._columns[c].done = True
+                    self.notes.append(f"column {format_oid(c)}: empty GETBULK reply; stopped")
+            return
+        for column, part in zip(request.columns, parts, strict=True):
+            self.absorb_column(column, part.varbinds, ended=part.ended)
+
+    def absorb_column(self, column: Oid, varbinds: Sequence[tuple[Oid, Any]], *, ended: bool = False) -> None:
+        """Take one column's part of a reply, in order; ``ended``: the engine saw the column end (a client
+        that stops at the subtree's edge itself, as gufo-snmp does, passes no varbind past it)."""
+        col = self._columns[column]
+        if col.done:
+            return
+        prefix = col.oid
+        cut = len(prefix)
+        for oid, value in varbinds:
+            if value is END or len(oid) <= cut or oid[:cut] != prefix:
                 col.done = True  # left the column's subtree: the column is complete
-                continue
+                return
             if oid <= col.position:
                 col.done = True
                 self.notes.append(
                     f"column {format_oid(prefix)}: agent returned non-increasing OID {format_oid(oid)}"
                     f" after {format_oid(col.position)}; stopped"
                 )
-                continue
-            col.rows[oid[len(prefix) :]] = value
+                return
+            col.rows[oid[cut:]] = value
             col.position = oid
-            progressed = True
             if len(col.rows) >= self._max_rows:
                 col.done = True
                 self.notes.append(f"column {format_oid(prefix)} stopped at {self._max_rows} rows (cap)")
-        if not progressed and not varbinds:
-            # An empty reply would make the next request identical: give up on these columns.
-            for c in request.columns:
-                col = self._columns[c]
-                if not col.done:
-                    col.done = True
-                    self.notes.append(f"column {format_oid(c)}: empty GETBULK reply; stopped")
+                return
+        if ended:
+            col.done = True
 
     # -- results --------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """SNMPv3 user-based security (RFC 3414, RFC 7860): the one table of auth and privacy protocols.
 
-Both the poller (``collectors.snmp``) and the trap receiver (``collectors.traps``) map the config's
-protocol names through these tables, so a name means the same thing on both paths.
+Both pysnmp paths, the poller (``collectors.snmp``) and the trap receiver (``collectors.traps``), map the
+config's protocol names through these tables, so a name means the same thing on both. The gufo-snmp
+engine (``collectors.fast_snmp``) has its own table of the same names onto gufo's key classes, with the
+same AES-192/256 key extension; tests/test_engines.py checks every protocol against net-snmp on both engines.
 """
 
 from __future__ import annotations

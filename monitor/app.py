@@ -20,7 +20,7 @@ from importlib.metadata import version as pkg_version
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from collectors.snmp import PysnmpClient
+from collectors.engines import RoutedClient
 from prometheus_client import CollectorRegistry, Gauge
 
 from monitor.alerting.service import Alerting
@@ -105,6 +105,8 @@ class Service:
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
     async def run(self, stop: asyncio.Event) -> None:
+        client = RoutedClient(self.cfg.snmp_engine, max_in_flight=self.cfg.concurrency)
+        client.reserve(self.loaded.targets())  # a too-low open-files limit stops us before any run is recorded
         db = self.store.url.database
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
@@ -124,7 +126,6 @@ class Service:
         now = time.time()
         run_id = await self.store.call(self.store.start_run, now)
         last = await self.store.call(self.store.last_states)
-        client = PysnmpClient(max_in_flight=self.cfg.concurrency)
         await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
                             windows=lambda: self.maintenance.windows)
@@ -331,7 +332,7 @@ class Service:
         if rows:  # a flush id makes a retried write of the same rows a no-op
             writer.submit_durable(self.store.add_usage, rows, f"{os.getpid()}-{time.time_ns()}")
 
-    def _housekeeping(self, writer: StoreWriter, client: PysnmpClient) -> None:
+    def _housekeeping(self, writer: StoreWriter, client: RoutedClient) -> None:
         self.metrics.store_queue.set(writer.depth)
         m = self.metrics
         for name, counter in (("failures", m.store_errors), ("set_aside", m.store_set_aside),

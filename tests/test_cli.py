@@ -19,6 +19,18 @@ def test_check_config_accepts_the_demo():
     out = wifimon("check-config", "config/demo/wifimon.yaml")
     assert out.returncode == 0, out.stderr
     assert "388 APs" in out.stdout
+    # 388 APs and 4 LTE uplinks, all on gufo-snmp in auto (collectors/engines.py)
+    assert "snmp engine gufo: 392 target(s)" in out.stdout
+
+
+def test_check_config_says_which_engine_polls_what(tmp_path):
+    config = small_city(tmp_path)
+    text = config.read_text()
+    forced = tmp_path / "pysnmp.yaml"
+    forced.write_text(text.replace("service:\n", "service:\n  snmp_engine: pysnmp\n", 1))
+    out = wifimon("check-config", str(forced))
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"snmp engine pysnmp: \d+ target\(s\) \(service.snmp_engine: pysnmp\)", out.stdout), out.stdout
 
 
 def test_check_config_names_file_line_and_key(tmp_path):
@@ -171,3 +183,21 @@ def test_every_time_printed_is_in_the_city_time_zone_and_says_so(tmp_path):
     assert header.index("REASON") == row.index("timeout") and row.rstrip().endswith("공설시장"), live.stdout
     for out in (last_known.stdout, alerts.stdout, planned.stdout, live.stdout):
         assert new_york not in out
+
+
+def test_run_with_too_few_open_files_for_its_sockets_says_what_to_raise(tmp_path):
+    """The gufo engine keeps a socket per target: a hard limit below targets + 1,024 stops `run` in one line,
+    before any run is recorded in the store."""
+    import resource
+
+    config = small_city(tmp_path)
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1025, 1025))
+
+    out = subprocess.run([sys.executable, "-m", "monitor.cli.main", "run", str(config)], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=60, preexec_fn=low_limit)
+    assert out.returncode == 1
+    assert re.search(r"needs \d+ open files .* hard limit \(ulimit -Hn\) is 1025: raise it", out.stderr), out.stderr
+    assert "Traceback" not in out.stderr
+    assert not list(tmp_path.glob("*.db"))

@@ -1,7 +1,7 @@
 """``wifimon identify``: ask one device who it is, which profile fits it, and what that profile reads.
 
     wifimon identify HOST[:PORT] [--community C | --v3-user U [--auth-protocol P --auth-key K
-                     [--priv-protocol P --priv-key K]]] [--timeout D] [--retries N] [--profile-dir DIR]
+                     [--priv-protocol P --priv-key K]]] [--timeout D] [--retries N] [--engine E] [--profile-dir DIR]
 
 Prints sysDescr, sysObjectID and uptime, which rule picked the profile (a sysObjectID prefix, a sysDescr
 pattern, a vendor object that answered) and which profile came second, the vendor probes that answered,
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from collectors.identify import explain, identify_device
 from collectors.profile import Fit, ProfileError, load_profiles, object_labels
-from collectors.snmp import PysnmpClient
+from collectors.engines import RoutedClient
 from collectors.types import Credentials, PollResult, Target, V2cCredentials, V3Credentials
 from monitor.cli.common import duration_arg, plain
 from monitor.config.types import device_address
@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--priv-key", default=None, help="(default: $WIFIMON_SNMP_PRIV_KEY)")
     p.add_argument("--timeout", type=duration_arg, default=3.0, metavar="D", help="per attempt: 3, 2.5s, … (default: 3 s)")
     p.add_argument("--retries", type=int, default=1, metavar="N", help="retries per request (default: 1)")
+    p.add_argument("--engine", choices=["auto", "gufo", "pysnmp"], default="auto",
+                   help="SNMP engine, as service.snmp_engine (default: auto)")
     p.add_argument("--profile-dir", type=Path, action="append", default=[], metavar="DIR",
                    help="extra directory of profile YAML files (repeatable)")
     p.set_defaults(func=cmd_identify)
@@ -161,7 +163,7 @@ async def _identify(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     target = _target(args)
-    client = PysnmpClient()
+    client = RoutedClient(args.engine)
     try:
         await client.register([target])
         profile, identity = await identify_device(client, target, profiles)

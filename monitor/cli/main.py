@@ -17,6 +17,7 @@ from collectors.errors import WifimonError
 from monitor.cli.common import DEFAULT_CONFIGS, config_arg, config_failure, default_config, default_note, pad
 from monitor.logs import configure
 from monitor.config.load import ConfigError, LoadedConfig, load_config, parse_config
+from collectors.engines import gufo_missing, summary
 from monitor.config.model import Config
 from monitor.config.types import dotted, split_listen
 from monitor.domain.local_time import local_text
@@ -41,6 +42,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     cfg = loaded.config
     aps = sum(len(s.aps) for s in cfg.sites)
     print(f"{path}: valid; {len(cfg.sites)} sites, {aps} APs, {len(cfg.credentials)} credentials")
+    for line in summary(loaded.targets(), cfg.service.snmp_engine, gufo_missing()):
+        print(f"  snmp engine {line}")
     if cfg.service.shard is not None:
         print_shards(loaded)
     return 0

@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from collectors.profile import Profile, ProfileError, load_profiles
+from collectors.engines import gufo_missing
 from collectors.snmp import check_credentials
 from collectors.types import Credentials, Target, V2cCredentials, V3Credentials
 from monitor.config.checks import Problem, cross_check, profile_problems, scale_problems, timing_problems
@@ -367,6 +368,11 @@ class LoadedConfig:
             timeout=snmp.timeout, retries=snmp.retries,
         )
 
+    def targets(self) -> list[Target]:
+        """Every SNMP target the service polls: the sites' APs and uplinks, and the controllers."""
+        out = [self.target(site, d) for site in self.config.sites for d in (*site.aps, *filter(None, [site.uplink]))]
+        return out + [self.controller_target(c) for c in self.config.controllers]
+
     def target(self, site: Site, device: Device) -> Target:
         snmp = device.snmp or site.snmp or self.config.service.snmp
         host, port = device.host_port
@@ -385,6 +391,8 @@ def load_config(path: Path) -> LoadedConfig:
     credentials = _credentials(doc, _read_secrets(doc))
     _ca_files(doc)
     profiles = _profiles(doc)
+    if config is not None and config.service.snmp_engine == "gufo" and (missing := gufo_missing()):
+        doc.problems.append((("service", "snmp_engine"), f"gufo: {missing}; use auto or pysnmp"))
     if doc.problems or config is None:
         raise ConfigError(doc.located(doc.problems))
     return LoadedConfig(path=path, config=config, credentials=credentials, profiles=profiles)

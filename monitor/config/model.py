@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from collectors.engines import EngineSetting
+
 from monitor.alerting.settings import AlertingSettings
 from monitor.config.types import DeviceAddress, Duration, Ident, ListenAddress, Secret, Strict, device_address
 from monitor.domain.local_time import unquoted_time
@@ -92,6 +94,9 @@ class ServiceSettings(Strict):
     confirm_failures: int = Field(3, ge=1, le=20, description="consecutive failed probes that confirm down")
     recheck_interval: Duration = Field(5, gt=0, le=600, description="between fast re-checks of a failing AP")
     concurrency: int = Field(50, ge=1, le=1000, description="SNMP requests in flight")
+    snmp_engine: EngineSetting = Field(
+        "auto", description="SNMP engine of the poller: auto (gufo-snmp where it can serve the target, pysnmp"
+        " otherwise; check-config says which and why), gufo, or pysnmp. The trap receiver is always pysnmp")
     snmp: SnmpSettings = SnmpSettings()
     flapping: FlappingPolicy = FlappingPolicy()
     rollup_interval: Duration = Field(300, gt=0, description="between usage rollup writes")
