@@ -66,9 +66,9 @@ sys.path.insert(0, str(ROOT))
 from monitor.alerting import payload  # noqa: E402
 from monitor.alerting.model import Alert, Notification, Rule  # noqa: E402
 from monitor.cli.simulate import send_fault  # noqa: E402
-from monitor.store import OutboxMessage, Store, save_alerting  # noqa: E402
+from monitor.store import OutageRecord, OutboxMessage, Store, save_alerting  # noqa: E402
 from tests.e2e import Exited, Monitor, free_block, free_port, sample, simulator, wait_until  # noqa: E402
-from tests.faults import fill, own_postgres, small_tmpfs, tmpfs_unavailable  # noqa: E402
+from tests.faults import fill_beside, own_postgres, small_tmpfs, tmpfs_unavailable  # noqa: E402
 from tests.hostile import flood_command, hostile_datagrams  # noqa: E402
 from tests.ports import free_udp_port  # noqa: E402
 
@@ -181,8 +181,9 @@ def mean_round(before: str, after: str, name: str) -> float:
     return (total(after, "sum") - total(before, "sum")) / n if n else float("nan")
 
 
-def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = True) -> None:
-    """Lost, duplicated, outage rows lost, false downs, page latency: from the webhook and the store."""
+def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = True) -> list[OutageRecord]:
+    """Lost, duplicated, outage rows lost, false downs, page latency: from the webhook and the store. Returns
+    the store's site outages."""
     lost = dup = 0
     latency = []
     for site, at in faulted.items():
@@ -206,6 +207,7 @@ def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = T
     false = sorted({o.entity for o in outages} - set(faulted))
     run.row.update(lost=str(lost), duplicated=str(dup), rows_lost=str(rows_lost), false_downs=str(len(false)),
                    latency=f"{statistics.median(latency):.1f} / {max(latency):.1f} s" if latency else "-")
+    return outages
 
 
 # -- the scenarios ---------------------------------------------------------------------------------------
@@ -250,8 +252,8 @@ class StoreFault:
     """How a scenario takes the store's writes away (``cut``) and gives them back (``mend``)."""
 
     what: str  # for the notes: "writes refused 300 s (...)"
-    cut: Callable[[], None]
-    mend: Callable[[], None]
+    cut: Callable[[], object]
+    mend: Callable[[], object]
     kill: bool = True  # SIGKILL the monitor at the end of the outage, restart it once the store is back
     restart_while_cut: bool = False  # and try a restart before that, while the store is still cut
 
@@ -276,8 +278,10 @@ def store_outage(run: Run, hook: Hook, fault: StoreFault, down_for: float, sites
             why = wait_until("/readyz 503", lambda: (r := httpx.get(ready, timeout=10)).status_code == 503
                              and r.text.strip(), 120)
             not_ready_after = time.time() - cut
+            back = {}
             for s in sites[:back_during]:
                 send_fault(f"{s}=up", control=control)
+                back[s] = time.time()
             wait_until("the resolves within the outage", lambda: all(
                 "resolved" in hook.kinds(f"site_down:{s}") for s in sites[:back_during]), 120)
             time.sleep(max(0.0, cut + down_for - time.time()))  # the outage of the store lasts this long
@@ -302,18 +306,21 @@ def store_outage(run: Run, hook: Hook, fault: StoreFault, down_for: float, sites
             fleet_up_except(mon, len(sites) - back_during)
             for s in sites[back_during:]:
                 send_fault(f"{s}=up", control=control)
+                back[s] = time.time()
             wait_until("every resolve", lambda: all("resolved" in hook.kinds(f"site_down:{s}") for s in sites), 120)
             wait_until("the store alert resolved", lambda: "resolved" in hook.kinds("service_store:store"), 120)
             after = rss(mon)
         finally:
             mon.stop()
-    judge(run, hook, faulted)
+    outages = judge(run, hook, faulted)
+    recorded = sum(o.ended_at - o.started_at for o in outages if o.ended_at is not None)
     store_alert = Counter(hook.kinds("service_store:store"))
     firing_while_cut = sum(1 for g in sent_while_cut if g["kind"] == "firing" and g["at"] < mended)
     run.row.update(rss=f"{before} → {after} MB" + (" (restarted)" if fault.kill else ""), notes=(
         f"{fault.what}; {len(sites)} sites down, {back_during} back within it"
         + (", SIGKILL at its end" if fault.kill else "") + restart
-        + f"; pages sent while cut {firing_while_cut} of {len(sites)}; /readyz 503 after {not_ready_after:.0f} s "
+        + f"; pages sent while cut {firing_while_cut} of {len(sites)}; {len(outages)} outage rows, "
+        f"{recorded:.0f} s of downtime recorded of {sum(back[s] - faulted[s] for s in sites):.0f} s faulted; /readyz 503 after {not_ready_after:.0f} s "
         f"(\"{why[:60]}…\"), 200 {ready_after:.0f} s after mending; RSS at the outage's end {during} MB; store alert "
         f"fired {store_alert['firing']}, resolved {store_alert['resolved']}"))
 
@@ -336,10 +343,15 @@ def pg_stopped(args: argparse.Namespace) -> Run:
     hook = Hook()
     with own_postgres() as pg:
         run = prepare("pg-stopped", {"hook": {"type": "webhook", "url": hook.url, "timeout": 5}}, store_url=pg.url)
-        store_outage(run, hook, StoreFault(
-            f"PostgreSQL (a cluster of its own, port {pg.port}) stopped {args.pg_down_for:.0f} s (pg_ctl -m fast)",
-            pg.stop, pg.start, restart_while_cut=True),
-            args.pg_down_for, random.Random(6).sample(land_sites(run), 10), 5)
+        journal = ROOT / Store(pg.url).journal_path().name  # type: ignore[union-attr]  # the monitor's cwd
+        try:
+            store_outage(run, hook, StoreFault(
+                f"PostgreSQL (a cluster of its own, port {pg.port}) stopped {args.pg_down_for:.0f} s (pg_ctl -m fast)",
+                pg.stop, pg.start, restart_while_cut=True),
+                args.pg_down_for, random.Random(6).sample(land_sites(run), 10), 5)
+            run.row["notes"] += f"; journal left {journal.stat().st_size} bytes"
+        finally:
+            journal.unlink(missing_ok=True)
     return run
 
 
@@ -351,18 +363,10 @@ def disk_full(args: argparse.Namespace) -> Run:
         run = prepare("disk-full", {"hook": {"type": "webhook", "url": hook.url, "timeout": 5}},
                       store_url=f"sqlite:///{disk}/chaos.db")
         filler: list[Path] = []
-
-        def full() -> None:
-            # A checkpoint first empties SQLite's WAL, as one does every 1,000 pages: else the monitor's
-            # writes go on for a long while into the WAL's slack on a full disk.
-            with sqlite3.connect(disk / "chaos.db", timeout=30) as db:
-                wait_until("the WAL emptied", lambda: db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                           == 0, 30)
-            filler.append(fill(disk))
-
         store_outage(run, hook, StoreFault(
             f"SQLite on a {args.tmpfs_mb} MiB tmpfs (its WAL just checkpointed) filled to ENOSPC for "
-            f"{args.full_for:.0f} s", full, lambda: filler.pop().unlink(), kill=False),
+            f"{args.full_for:.0f} s",
+            lambda: filler.append(fill_beside(disk / "chaos.db")), lambda: filler.pop().unlink(), kill=False),
             args.full_for, random.Random(7).sample(land_sites(run), 10), 5)
     return run
 

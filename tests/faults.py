@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.e2e import wait_until
 from tests.ports import free_port
 
 PG_BIN = Path(os.environ.get("WIFIMON_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -116,3 +118,11 @@ def fill(where: Path) -> Path:
                     raise
                 chunk = chunk[: len(chunk) // 2] if len(chunk) > 512 else b""
     return filler
+
+
+def fill_beside(db: Path) -> Path:
+    """Checkpoint the SQLite database ``db`` (its WAL emptied, as SQLite does every 1,000 pages: else its
+    writes go on for a long while into the WAL's slack), then :func:`fill` its folder."""
+    with sqlite3.connect(db, timeout=30) as conn:
+        wait_until("the WAL emptied", lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0, 30)
+    return fill(db.parent)
