@@ -320,8 +320,8 @@ def store_outage(run: Run, hook: Hook, fault: StoreFault, down_for: float, sites
         f"{fault.what}; {len(sites)} sites down, {back_during} back within it"
         + (", SIGKILL at its end" if fault.kill else "") + restart
         + f"; pages sent while cut {firing_while_cut} of {len(sites)}; {len(outages)} outage rows, "
-        f"{recorded:.0f} s of downtime recorded of {sum(back[s] - faulted[s] for s in sites):.0f} s faulted; /readyz 503 after {not_ready_after:.0f} s "
-        f"(\"{why[:60]}…\"), 200 {ready_after:.0f} s after mending; RSS at the outage's end {during} MB; store alert "
+        f"{recorded:.0f} s of downtime recorded of {sum(back[s] - faulted[s] for s in sites):.0f} s faulted; "
+        f"/readyz 503 after {not_ready_after:.0f} s (\"{str(why)[:60]}…\"), 200 {ready_after:.0f} s after mending; RSS at the outage's end {during} MB; store alert "
         f"fired {store_alert['firing']}, resolved {store_alert['resolved']}"))
 
 
