@@ -3,12 +3,17 @@ exit 0, no traceback and no error in the log, no false down on the way out, the 
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from monitor.store import Store
 from tests.e2e import Monitor, sample, simulator, small_city, wait_until
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -40,3 +45,26 @@ def test_a_stop_during_rounds_is_clean(tmp_path, sig):
         assert run.stopped_at is not None
     finally:
         store.close()
+
+
+def test_ctrl_c_of_the_demo_while_it_starts_is_one_line(tmp_path):
+    """Ctrl-C (SIGINT to the terminal's foreground process group) while `wifimon demo` waits for its simulator
+    to start: a one-line message, exit 130, no traceback from either process, the simulator stopped."""
+    config = small_city(tmp_path)
+    log = tmp_path / "demo.log"
+    with log.open("w") as out:
+        demo = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "demo", str(config), "--control",
+                                 f"127.0.0.1:{free_port()}"], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+                                start_new_session=True)
+        try:
+            children = Path(f"/proc/{demo.pid}/task/{demo.pid}/children")
+            [sim] = wait_until("the simulator started", lambda: children.read_text().split(), 30)
+            os.killpg(demo.pid, signal.SIGINT)
+            assert demo.wait(30) == 130
+        finally:
+            if demo.poll() is None:
+                os.killpg(demo.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert "Traceback" not in text and "Exception ignored" not in text, text
+    assert "wifimon: interrupted" in text.splitlines()
+    assert not Path(f"/proc/{sim}").exists() or "zombie" in Path(f"/proc/{sim}/status").read_text()
