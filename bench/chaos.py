@@ -10,11 +10,18 @@ process, the monitor's SQLite store in a scratch folder):
 - ``store-locked``: another process holds SQLite's write lock (writes fail as on a full disk or a stopped
   PostgreSQL; reads still work) for ``--lock-for`` seconds; sites go down meanwhile; the monitor is SIGKILLed
   while the lock is held; lock released, restart, sites back.
+- ``pg-stopped``: the store in a PostgreSQL cluster of its own (tests/faults.py: initdb in a scratch folder,
+  another port), stopped (``pg_ctl -m fast``) for ``--pg-down-for`` seconds; 10 sites go down meanwhile and
+  5 of them come back within it; at its end the monitor is SIGKILLed, a restart is tried while the server is
+  still stopped, then the server is started and the monitor with it; the other 5 sites come back.
+- ``disk-full``: the SQLite store on a tmpfs of ``--tmpfs-mb`` MiB, its WAL checkpointed, then a file
+  written until ENOSPC, for ``--full-for`` seconds; 10 sites down meanwhile, 5 back within it; the file
+  deleted, the other 5 back.
 - ``dead-channel``: a webhook that refuses connections beside a live one, ``delivery: {batch: 10}``, 2,000
   messages of the dead channel queued before the start; 30 sites down and back.
-- ``channel-500``: the only webhook answers 500 for ``--fail-for`` seconds (the issue's hour, compressed:
-  the retry backoff reaches its 300 s cap within 5 minutes; beyond that an hour only repeats it), while 20
-  sites go down and come back; then 200.
+- ``channel-500``: the only webhook answers 500 for ``--fail-for`` seconds (default 300, the issue's hour
+  compressed: the retry backoff reaches its cap within 5 minutes; beyond that an hour only repeats it;
+  ``--fail-for 3600`` runs the hour), while 20 sites go down and come back; then 200.
 - ``trap-flood``: ``--datagrams`` hostile datagrams (tests/hostile.py: random bytes, 60 KB, truncated and
   bit-flipped v2c/v3 traps, random engine IDs) from the APs' addresses and strangers, as fast as one process
   sends them, at the trap receiver.
@@ -23,7 +30,8 @@ process, the monitor's SQLite store in a scratch folder):
 For each: notifications lost (a site-down or resolve never received), duplicated (a second firing for one
 outage, or one idempotency key received twice), outage rows lost (a faulted site without its closed outage
 in the store), false downs (outage rows of sites not faulted), page latency (fault to the firing at the
-webhook), RSS of the monitor before and after.
+webhook), RSS of the monitor before and after. The store scenarios also say whether every page went out
+while the store was cut, when /readyz said 503 and when 200 again, and how often the store alert fired.
 """
 
 from __future__ import annotations
@@ -58,8 +66,9 @@ sys.path.insert(0, str(ROOT))
 from monitor.alerting import payload  # noqa: E402
 from monitor.alerting.model import Alert, Notification, Rule  # noqa: E402
 from monitor.cli.simulate import send_fault  # noqa: E402
-from monitor.store import OutboxMessage, Store, save_alerting  # noqa: E402
-from tests.e2e import Monitor, free_block, free_port, sample, simulator, wait_until  # noqa: E402
+from monitor.store import OutageRecord, OutboxMessage, Store, save_alerting  # noqa: E402
+from tests.e2e import Exited, Monitor, free_block, free_port, sample, simulator, wait_until  # noqa: E402
+from tests.faults import fill_beside, own_postgres, small_tmpfs, tmpfs_unavailable  # noqa: E402
 from tests.hostile import flood_command, hostile_datagrams  # noqa: E402
 from tests.ports import free_udp_port  # noqa: E402
 
@@ -114,20 +123,21 @@ class Run:
     row: dict[str, str] = field(default_factory=dict)
 
     @property
-    def db(self) -> Path:
-        return self.tmp / "chaos.db"
+    def store_url(self) -> str:
+        return str(self.data["service"]["store_url"])
 
 
 def prepare(name: str, channels: dict[str, Any], *, delivery: dict[str, Any] | None = None,
-            traps: bool = False) -> Run:
-    """The demo config on free loopback blocks, its own store and port, the given channels."""
+            traps: bool = False, store_url: str | None = None) -> Run:
+    """The demo config on free loopback blocks, its own store (SQLite in the scratch folder unless
+    ``store_url``) and port, the given channels."""
     tmp = Path(tempfile.mkdtemp(prefix=f"wifimon-chaos-{name}-"))
     demo = ROOT / "config/demo/wifimon.yaml"
     land = free_block()
     ferry = next(b for b in iter(free_block, None) if b != land)
     text = demo.read_text(encoding="utf-8").replace("127.20.", f"127.{land}.").replace("127.30.", f"127.{ferry}.")
     data = yaml.safe_load(text)
-    data["service"].update(listen=f"127.0.0.1:{free_port()}", store_url=f"sqlite:///{tmp}/chaos.db")
+    data["service"].update(listen=f"127.0.0.1:{free_port()}", store_url=store_url or f"sqlite:///{tmp}/chaos.db")
     data["alerting"] = {"channels": channels, "thresholds": {"store_failing_after": 30}}
     if delivery:
         data["alerting"]["delivery"] = delivery
@@ -171,8 +181,9 @@ def mean_round(before: str, after: str, name: str) -> float:
     return (total(after, "sum") - total(before, "sum")) / n if n else float("nan")
 
 
-def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = True) -> None:
-    """Lost, duplicated, outage rows lost, false downs, page latency: from the webhook and the store."""
+def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = True) -> list[OutageRecord]:
+    """Lost, duplicated, outage rows lost, false downs, page latency: from the webhook and the store. Returns
+    the store's site outages."""
     lost = dup = 0
     latency = []
     for site, at in faulted.items():
@@ -185,7 +196,7 @@ def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = T
             latency.append(first - at)
     ids = Counter(g["id"] for g in hook.got)
     dup += sum(n - 1 for n in ids.values() if n > 1)
-    store = Store(f"sqlite:///{run.db}")
+    store = Store(run.store_url)
     try:
         outages = [o for o in store.outages(0, 4e9) if o.scope == "site"]
     finally:
@@ -196,6 +207,7 @@ def judge(run: Run, hook: Hook, faulted: dict[str, float], *, resolves: bool = T
     false = sorted({o.entity for o in outages} - set(faulted))
     run.row.update(lost=str(lost), duplicated=str(dup), rows_lost=str(rows_lost), false_downs=str(len(false)),
                    latency=f"{statistics.median(latency):.1f} / {max(latency):.1f} s" if latency else "-")
+    return outages
 
 
 # -- the scenarios ---------------------------------------------------------------------------------------
@@ -235,43 +247,127 @@ def fleet_up_except(mon: Monitor, down: int) -> None:
                >= FLEET - 2 * down, 180)
 
 
-def store_locked(args: argparse.Namespace) -> Run:
-    hook = Hook()
-    run = prepare("store-locked", {"hook": {"type": "webhook", "url": hook.url, "timeout": 5}})
-    sites = random.Random(2).sample(land_sites(run), 10)
+@dataclass
+class StoreFault:
+    """How a scenario takes the store's writes away (``cut``) and gives them back (``mend``)."""
+
+    what: str  # for the notes: "writes refused 300 s (...)"
+    cut: Callable[[], object]
+    mend: Callable[[], object]
+    kill: bool = True  # SIGKILL the monitor at the end of the outage, restart it once the store is back
+    restart_while_cut: bool = False  # and try a restart before that, while the store is still cut
+
+
+def store_outage(run: Run, hook: Hook, fault: StoreFault, down_for: float, sites: list[str],
+                 back_during: int) -> None:
+    """The store cut for ``down_for`` seconds; ``sites`` go down meanwhile, the first ``back_during`` of them
+    come back within it, the rest after it. Pages and resolves are due while the store is cut."""
     with simulator(run.config, run.tmp) as control:
         mon = Monitor(run.config, run.tmp).start()
-        lock = sqlite3.connect(run.db, isolation_level=None, timeout=30)
         try:
             fleet_up(mon)
             before = rss(mon)
             ready = mon.url.replace("/metrics", "/readyz")
-            lock.execute("BEGIN EXCLUSIVE")
-            locked = time.time()
+            fault.cut()
+            cut = time.time()
             faulted = {}
             for s in sites:
                 send_fault(f"{s}=down", control=control)
                 faulted[s] = time.time()
             wait_until("every page", lambda: all(hook.kinds(f"site_down:{s}") for s in sites), 120)
-            not_ready = wait_until("/readyz 503", lambda: httpx.get(ready, timeout=10).status_code == 503, 60)
-            time.sleep(max(0.0, locked + args.lock_for - time.time()))  # the outage of the store lasts this long
-            mon.stop(kill=True)
-            lock.execute("COMMIT")
-            mon.start()
-            fleet_up_except(mon, len(sites))
-            for s in sites:
+            why = wait_until("/readyz 503", lambda: (r := httpx.get(ready, timeout=10)).status_code == 503
+                             and r.text.strip(), 120)
+            not_ready_after = time.time() - cut
+            back = {}
+            for s in sites[:back_during]:
                 send_fault(f"{s}=up", control=control)
+                back[s] = time.time()
+            wait_until("the resolves within the outage", lambda: all(
+                "resolved" in hook.kinds(f"site_down:{s}") for s in sites[:back_during]), 120)
+            time.sleep(max(0.0, cut + down_for - time.time()))  # the outage of the store lasts this long
+            during = rss(mon)
+            restart = ""
+            if fault.kill:
+                mon.stop(kill=True)
+                if fault.restart_while_cut:
+                    try:
+                        mon.start()
+                        restart = "; a restart while cut started"
+                    except Exited as exc:
+                        said = str(exc).split(" exited with ", 1)[-1].strip().splitlines()[-1]
+                        restart = f"; a restart while cut exited {said[:110]}…"
+            sent_while_cut = [g for g in hook.got if g["key"].startswith("site_down:")]
+            fault.mend()
+            mended = time.time()
+            if fault.kill and (mon.proc is None or mon.proc.poll() is not None):
+                mon.start()
+            wait_until("/readyz 200 again", lambda: httpx.get(ready, timeout=10).status_code == 200, 120)
+            ready_after = time.time() - mended
+            fleet_up_except(mon, len(sites) - back_during)
+            for s in sites[back_during:]:
+                send_fault(f"{s}=up", control=control)
+                back[s] = time.time()
             wait_until("every resolve", lambda: all("resolved" in hook.kinds(f"site_down:{s}") for s in sites), 120)
-            wait_until("the store alert resolved", lambda: "resolved" in hook.kinds("service_store:store"), 60)
+            wait_until("the store alert resolved", lambda: "resolved" in hook.kinds("service_store:store"), 120)
             after = rss(mon)
         finally:
-            lock.close()
             mon.stop()
-    judge(run, hook, faulted)
+    outages = judge(run, hook, faulted)
+    recorded = sum(o.ended_at - o.started_at for o in outages if o.ended_at is not None)
     store_alert = Counter(hook.kinds("service_store:store"))
-    run.row.update(rss=f"{before} → {after} MB (restarted)", notes=(
-        f"writes refused {args.lock_for:.0f} s, SIGKILL inside; /readyz 503: {bool(not_ready)}; store alert "
+    firing_while_cut = sum(1 for g in sent_while_cut if g["kind"] == "firing" and g["at"] < mended)
+    run.row.update(rss=f"{before} → {after} MB" + (" (restarted)" if fault.kill else ""), notes=(
+        f"{fault.what}; {len(sites)} sites down, {back_during} back within it"
+        + (", SIGKILL at its end" if fault.kill else "") + restart
+        + f"; pages sent while cut {firing_while_cut} of {len(sites)}; {len(outages)} outage rows, "
+        f"{recorded:.0f} s of downtime recorded of {sum(back[s] - faulted[s] for s in sites):.0f} s faulted; "
+        f"/readyz 503 after {not_ready_after:.0f} s (\"{str(why)[:60]}…\"), 200 {ready_after:.0f} s after mending; RSS at the outage's end {during} MB; store alert "
         f"fired {store_alert['firing']}, resolved {store_alert['resolved']}"))
+
+
+def store_locked(args: argparse.Namespace) -> Run:
+    hook = Hook()
+    run = prepare("store-locked", {"hook": {"type": "webhook", "url": hook.url, "timeout": 5}})
+    lock = sqlite3.connect(run.tmp / "chaos.db", isolation_level=None, timeout=30)
+    try:
+        store_outage(run, hook, StoreFault(
+            f"writes refused {args.lock_for:.0f} s (another process holds SQLite's write lock)",
+            lambda: lock.execute("BEGIN EXCLUSIVE"), lambda: lock.execute("COMMIT")),
+            args.lock_for, random.Random(2).sample(land_sites(run), 10), 0)
+    finally:
+        lock.close()
+    return run
+
+
+def pg_stopped(args: argparse.Namespace) -> Run:
+    hook = Hook()
+    with own_postgres() as pg:
+        run = prepare("pg-stopped", {"hook": {"type": "webhook", "url": hook.url, "timeout": 5}}, store_url=pg.url)
+        journal = ROOT / Store(pg.url).journal_path().name  # type: ignore[union-attr]  # the monitor's cwd
+        try:
+            store_outage(run, hook, StoreFault(
+                f"PostgreSQL (a cluster of its own, port {pg.port}) stopped {args.pg_down_for:.0f} s (pg_ctl -m fast)",
+                pg.stop, pg.start, restart_while_cut=True),
+                args.pg_down_for, random.Random(6).sample(land_sites(run), 10), 5)
+            run.row["notes"] += f"; journal left {journal.stat().st_size} bytes"
+        finally:
+            journal.unlink(missing_ok=True)
+    return run
+
+
+def disk_full(args: argparse.Namespace) -> Run:
+    hook = Hook()
+    with small_tmpfs(args.tmpfs_mb) as disk:
+        if disk is None:
+            raise SystemExit(f"disk-full: {tmpfs_unavailable()}")
+        run = prepare("disk-full", {"hook": {"type": "webhook", "url": hook.url, "timeout": 5}},
+                      store_url=f"sqlite:///{disk}/chaos.db")
+        filler: list[Path] = []
+        store_outage(run, hook, StoreFault(
+            f"SQLite on a {args.tmpfs_mb} MiB tmpfs (its WAL just checkpointed) filled to ENOSPC for "
+            f"{args.full_for:.0f} s",
+            lambda: filler.append(fill_beside(disk / "chaos.db")), lambda: filler.pop().unlink(), kill=False),
+            args.full_for, random.Random(7).sample(land_sites(run), 10), 5)
     return run
 
 
@@ -281,7 +377,7 @@ def dead_channel(args: argparse.Namespace) -> Run:
     run = prepare("dead-channel", {"dead": {"type": "webhook", "url": dead, "timeout": 2},
                                    "live": {"type": "webhook", "url": hook.url, "timeout": 5}},
                   delivery={"batch": 10})
-    store = Store(f"sqlite:///{run.db}")
+    store = Store(run.store_url)
     store.migrate()
     now = time.time()
     backlog = []
@@ -427,7 +523,8 @@ def slow_clients(args: argparse.Namespace) -> Run:
 
 
 SCENARIOS: dict[str, Callable[[argparse.Namespace], Run]] = {
-    "sigkill": sigkill, "store-locked": store_locked, "dead-channel": dead_channel, "channel-500": channel_500,
+    "sigkill": sigkill, "store-locked": store_locked, "pg-stopped": pg_stopped, "disk-full": disk_full,
+    "dead-channel": dead_channel, "channel-500": channel_500,
     "trap-flood": trap_flood, "slow-clients": slow_clients,
 }
 
@@ -437,11 +534,14 @@ def main() -> None:
     ap.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
     ap.add_argument("--quick", action="store_true", help="shorter store outage and channel failure, 10^5 datagrams")
     ap.add_argument("--lock-for", type=float, default=300.0, help="seconds the store refuses writes")
+    ap.add_argument("--pg-down-for", type=float, default=600.0, help="seconds PostgreSQL is stopped")
+    ap.add_argument("--full-for", type=float, default=300.0, help="seconds the store's disk is full")
+    ap.add_argument("--tmpfs-mb", type=int, default=64, help="size of the store's tmpfs for disk-full")
     ap.add_argument("--fail-for", type=float, default=300.0, help="seconds the channel answers 500")
     ap.add_argument("--datagrams", type=int, default=1_000_000)
     args = ap.parse_args()
     if args.quick:
-        args.lock_for, args.fail_for, args.datagrams = 60.0, 90.0, 100_000
+        args.lock_for, args.pg_down_for, args.full_for, args.fail_for, args.datagrams = 60.0, 60.0, 60.0, 90.0, 100_000
     rows = []
     for name in args.only.split(","):
         started = time.time()

@@ -184,13 +184,13 @@ class Service:
                           id="probe", next_run_time=_dt(start + 0.5), **common)
         scheduler.add_job(jobs(poller.metrics_round), "interval", seconds=self.cfg.metrics_interval,
                           id="metrics", next_run_time=_dt(start + 3.0), **common)
-        scheduler.add_job(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time()), "interval",
-                          seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
-        scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
-        scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
+        scheduler.add_job(jobs.threaded(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time())),
+                          "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
+        scheduler.add_job(jobs.threaded(poller.publish), "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
+        scheduler.add_job(jobs.threaded(self._housekeeping), "interval", seconds=15, id="housekeeping",
                           args=[writer, client], **common)
-        scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
-                          id="usage", **common)
+        scheduler.add_job(jobs.threaded(lambda: self._flush_usage(writer, poller)), "interval",
+                          seconds=self.cfg.rollup_interval, id="usage", **common)
         scheduler.add_job(jobs(self._refresh_maintenance), "interval", args=[poller], id="maintenance",
                           seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
         scheduler.add_job(jobs(self._month_to_date), "interval", args=[poller], id="availability",
@@ -371,6 +371,16 @@ class _Jobs:
                 self._running.discard(task)
 
         return job
+
+    def threaded(self, fn: Callable[..., Any]) -> Callable[..., Awaitable[None]]:
+        """A blocking ``fn`` as a job: in a thread, as APScheduler runs one, and as quiet when a stop cancels
+        it (APScheduler logs a cancelled thread job as failed, with a traceback)."""
+
+        @functools.wraps(fn)
+        async def in_thread(*args: Any) -> None:
+            await asyncio.to_thread(fn, *args)
+
+        return self(in_thread)
 
     async def stop(self) -> None:
         running = list(self._running)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,8 @@ import pytest
 from monitor.store import Store, outbox_messages
 from monitor.cli.simulate import send_fault
 from tests.alerting_helpers import Receiver
-from tests.e2e import Monitor, free_block, free_port, sample, simulator, small_city, wait_until
+from tests.faults import fill_beside, own_postgres, postgres_cluster_unavailable, small_tmpfs, tmpfs_unavailable
+from tests.e2e import ROOT, Monitor, free_block, free_port, sample, simulator, small_city, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -184,50 +186,56 @@ alerting:
         store.close()
 
 
-def test_pages_do_not_wait_for_a_store_that_cannot_be_written_even_across_sigkill(tmp_path):
-    """Another process holds SQLite's write lock (writes fail as on a full disk; reads still work). The page
-    for a site going down is sent within the confirmation window all the same; /readyz says not ready; the
-    store-health alert fires. The service is SIGKILLed while the store still refuses writes. Once the lock is
-    gone the restarted service writes what its journal kept: the site stays down without a second page, the
-    store-health alert resolves once, the site's resolve comes once. Exactly one firing per key."""
-    import sqlite3
-
+def pages_while_the_store_is_cut(tmp: Path, cut: Callable[[], object], mend: Callable[[], object], *,
+                                 store_url: str | None = None, kill: bool = True) -> None:
+    """The store cut (``cut``) while two sites go down: their pages are sent within the confirmation window
+    all the same; /readyz says not ready; the store-health alert fires; one site comes back and its resolve is
+    sent, the store still cut. With ``kill`` the service is SIGKILLed while the store is still cut and
+    restarted once it is mended (``mend``): the restarted service writes what its journal kept, the other
+    site stays down without a second page. The store-health alert resolves once, the other site's resolve
+    comes once: exactly one firing and one resolve per key, both outages in the store, no other."""
     rx = Receiver()
-    config = small_city(tmp_path, probe=PROBE, recheck=RECHECK)
-    config.write_text(config.read_text() + f"""\
+    config = small_city(tmp, probe=PROBE, recheck=RECHECK)
+    text = config.read_text() + f"""\
 alerting:
   channels:
     hook: {{type: webhook, url: "{rx.url}/hook", timeout: 2}}
   thresholds: {{store_failing_after: 3}}
-""", encoding="utf-8")
-    config.write_text(config.read_text().replace("  snmp: {timeout: 0.5, retries: 0}\n",
-                                                 "  snmp: {timeout: 0.5, retries: 0}\n  spread: 0.5\n", 1))
-    lock = sqlite3.connect(tmp_path / "wifimon.db", isolation_level=None, timeout=10)
+"""
+    text = text.replace("  snmp: {timeout: 0.5, retries: 0}\n", "  snmp: {timeout: 0.5, retries: 0}\n  spread: 0.5\n", 1)
+    store_url = store_url or f"sqlite:///{tmp}/wifimon.db"
+    config.write_text(text.replace(f"sqlite:///{tmp}/wifimon.db", store_url), encoding="utf-8")
     try:
-        with simulator(config, tmp_path) as control:
-            mon = Monitor(config, tmp_path).start()
+        with simulator(config, tmp) as control:
+            mon = Monitor(config, tmp).start()
             try:
                 ready = mon.url.replace("/metrics", "/readyz")
                 wait_until("ready", lambda: httpx.get(ready, timeout=5).status_code == 200, 30)
-                lock.execute("BEGIN EXCLUSIVE")
+                cut()
                 send_fault("market=down", control=control)
+                send_fault("park=down", control=control)
                 faulted = time.monotonic()
-                wait_until("the site-down page", lambda: kinds(rx)[("firing", "site_down:market")],
-                           CONFIRMATION_WINDOW + SLACK)
+                wait_until("the site-down pages", lambda: kinds(rx)[("firing", "site_down:market")]
+                           and kinds(rx)[("firing", "site_down:park")], CONFIRMATION_WINDOW + SLACK)
                 assert time.monotonic() - faulted < CONFIRMATION_WINDOW + SLACK
                 not_ready = wait_until("/readyz not ready", lambda: (r := httpx.get(ready, timeout=10)).status_code
                                        == 503 and r.text, 30)
                 assert "store writes failing" in not_ready
                 wait_until("the store-health page", lambda: kinds(rx)[("firing", "service_store:store")], 30)
-                mon.stop(kill=True)
-                assert mon.proc is not None and mon.proc.returncode == -9
-                lock.execute("COMMIT")
-                mon.start()
+                send_fault("park=up", control=control)
+                wait_until("park's resolve, the store still cut", lambda: kinds(rx)[("resolved", "site_down:park")],
+                           30)
+                assert httpx.get(ready, timeout=10).status_code == 503
+                if kill:
+                    mon.stop(kill=True)
+                    assert mon.proc is not None and mon.proc.returncode == -9
+                mend()
+                if kill:
+                    mon.start()
                 wait_until("the store-health resolve", lambda: kinds(rx)[("resolved", "service_store:store")], 30)
-                # The restarted service knows market is down (from the journal) and judges it for a few
-                # rounds: it must not page again.
-                wait_until("market down after the restart", lambda: sample(mon.metrics(), "wifi_site_up",
-                                                                         site="market") == 0.0, 30)
+                wait_until("ready again", lambda: httpx.get(ready, timeout=5).status_code == 200, 30)
+                # The (restarted) service knows market is down and judges it for a few rounds: no second page.
+                wait_until("market down", lambda: sample(mon.metrics(), "wifi_site_up", site="market") == 0.0, 30)
                 rounds = sample(mon.metrics(), "wifimon_rounds_total", round="probe") or 0.0
                 wait_until("two more probe rounds", lambda: (sample(mon.metrics(), "wifimon_rounds_total",
                                                                     round="probe") or 0.0) >= rounds + 2, 30)
@@ -235,15 +243,65 @@ alerting:
                 send_fault("market=up", control=control)
                 wait_until("the resolve", lambda: kinds(rx)[("resolved", "site_down:market")], 30)
                 mon.stop()
-                assert mon.proc.returncode == 0
+                assert mon.proc is not None and mon.proc.returncode == 0
             finally:
                 mon.stop()
+        store = Store(store_url)
+        try:
+            outages = [o for o in store.outages(0, 4e9) if o.scope == "site"]
+        finally:
+            store.close()
     finally:
-        lock.close()
         rx.close()
-    assert kinds(rx, "site_down:market") == Counter({("firing", "site_down:market"): 1,
-                                                     ("resolved", "site_down:market"): 1})
+    for site in ("market", "park"):
+        assert kinds(rx, f"site_down:{site}") == Counter({("firing", f"site_down:{site}"): 1,
+                                                          ("resolved", f"site_down:{site}"): 1})
     assert kinds(rx, "service_store:store") == Counter({("firing", "service_store:store"): 1,
                                                         ("resolved", "service_store:store"): 1})
-    log = (tmp_path / "wifimon-2.log").read_text()
-    assert "store_journal_replayed" in log and "Traceback" not in log
+    # Each outage recorded and closed, no false down. A restart splits market's: the killed run's part ends
+    # where its watching ended (its last heartbeat, journaled while the store was cut), the gap is unknown.
+    rows = {site: [o for o in outages if o.entity == site] for site in ("market", "park")}
+    assert {o.entity for o in outages} == set(rows) and all(o.ended_at is not None for o in outages)
+    assert len(rows["park"]) == 1 and len(rows["market"]) == (2 if kill else 1)
+    assert rows["market"][0].ended_at > rows["market"][0].started_at  # type: ignore[operator]
+    log = (tmp / f"wifimon-{mon.runs}.log").read_text()
+    assert "Traceback" not in log and (not kill or "store_journal_replayed" in log)
+
+
+def test_pages_do_not_wait_for_a_store_that_cannot_be_written_even_across_sigkill(tmp_path):
+    """Another process holds SQLite's write lock (writes fail; reads still work)."""
+    import sqlite3
+
+    lock = sqlite3.connect(tmp_path / "wifimon.db", isolation_level=None, timeout=10)
+    try:
+        pages_while_the_store_is_cut(tmp_path, lambda: lock.execute("BEGIN EXCLUSIVE"),
+                                     lambda: lock.execute("COMMIT"))
+    finally:
+        lock.close()
+
+
+def test_pages_do_not_wait_for_a_stopped_postgresql_even_across_sigkill(tmp_path):
+    """The store in a PostgreSQL cluster of the test's own, stopped (pg_ctl -m fast) and started again."""
+    if reason := postgres_cluster_unavailable():
+        pytest.skip(reason)
+    with own_postgres() as pg:
+        # For a server database the journal is in the service's working directory (the repository's root).
+        journal = ROOT / Store(pg.url).journal_path().name  # type: ignore[union-attr]
+        try:
+            pages_while_the_store_is_cut(tmp_path, pg.stop, pg.start, store_url=pg.url)
+            assert journal.read_bytes() == b"", "everything journaled was written"
+        finally:
+            journal.unlink(missing_ok=True)
+
+
+def test_pages_do_not_wait_for_a_full_disk(tmp_path):
+    """The SQLite store on a small tmpfs, filled until ENOSPC, then freed. (No SIGKILL: the store writer's
+    journal lives beside the database, on the same full disk: a crash in that state loses what it holds.)"""
+    if reason := tmpfs_unavailable():
+        pytest.skip(reason)
+    with small_tmpfs(16) as disk:
+        assert disk is not None
+        filler: list[Path] = []
+        pages_while_the_store_is_cut(tmp_path, lambda: filler.append(fill_beside(disk / "wifimon.db")),
+                                     lambda: filler.pop().unlink(), store_url=f"sqlite:///{disk}/wifimon.db",
+                                     kill=False)

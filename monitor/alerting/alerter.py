@@ -207,7 +207,8 @@ class Alerter:
         inputs = rules.RuleInputs(snapshot=snap, events=tuple(self._events), maintenance=windows,
                                   quiet_since=self._quiet, last_week_clients=self._last_week,
                                   health=self._health(now))
-        desired = rules.desired_alerts(inputs, th, now)
+        desired = rules.held_alerts({k: st.alert for k, st in self.states.items()}, snap)
+        desired.update(rules.desired_alerts(inputs, th, now))
         result = engine.step(self.states, desired, self._acks, self.settings, now, self._oneshots)
         self.states, self._oneshots = result.states, result.oneshots
         self.evaluations += 1

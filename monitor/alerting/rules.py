@@ -106,6 +106,15 @@ def desired_alerts(inputs: RuleInputs, th: Thresholds, now: float) -> dict[str, 
     return alerts
 
 
+def held_alerts(active: Mapping[str, Alert], snapshot: Snapshot) -> dict[str, Alert]:
+    """The active site-down alerts of sites whose state is unknown, kept as they are: unknown is not up.
+    Right after a restart every AP is 'unknown' until its first probes are judged; a slow AP's down may be
+    confirmed only after the first round ends, and resolving the restored alert meanwhile would page the
+    same outage twice (a resolve, then a new firing)."""
+    unknown = {sv.site.id for sv in snapshot.sites if sv.status == SiteStatus.UNKNOWN}
+    return {k: a for k, a in active.items() if a.rule == Rule.SITE_DOWN and a.site in unknown}
+
+
 def _may_be_silent(sv: SiteView, inputs: RuleInputs) -> bool:
     return any(a.ap in inputs.quiet_since for a in sv.aps)
 

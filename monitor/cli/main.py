@@ -316,14 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure(args.log_level, args.log_format)
-    func: Callable[[argparse.Namespace], int] = args.func
     try:
+        args = build_parser().parse_args(argv)
+        configure(args.log_level, args.log_format)
+        func: Callable[[argparse.Namespace], int] = args.func
         return func(args)
     except WifimonError as exc:  # every refusal wifimon knows how to explain (collectors/errors.py draws the tree)
         print(f"wifimon {args.command}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before a command installed its own handling (e.g. while starting)
+        print("wifimon: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

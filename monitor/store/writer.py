@@ -25,8 +25,8 @@ If it cannot be written (disk full) the job is still queued and written later; o
 would lose it.
 
 **When the queue is full** (``max_jobs``): a durable job is kept in the journal only (spilled) and read back in
-order as the queue drains; heartbeats (:meth:`submit_latest`) are superseded, never piled up: the queue holds
-at most the newest one; any other job submitted while the queue is full is dropped and counted
+order as the queue drains; heartbeats (:meth:`submit_latest`, journaled too) are superseded, never piled up: the
+queue holds at most the newest one; any other job submitted while the queue is full is dropped and counted
 (:attr:`dropped`). Transitions, outages, events, alert states, outbox marks and acknowledgement voids are
 all durable, so a full queue never drops them; only without a usable journal do they stay in memory past the
 bound (``store_queue_full`` says so).
@@ -156,9 +156,11 @@ class StoreWriter:
         return self._queue(_Job(fn, args, {}), durable=True)
 
     def submit_latest(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Like :meth:`submit` for a write that a newer one of the same ``fn`` makes pointless (a heartbeat):
-        a queued, not yet started, job of the same ``fn`` is superseded (its future gets the newer result)."""
-        return self._queue(_Job(fn, args, {}, latest=True), durable=False)
+        """Like :meth:`submit_durable` for a write that a newer one of the same ``fn`` makes pointless (a
+        heartbeat): a queued, not yet started, job of the same ``fn`` is superseded (its future gets the newer
+        result). Journaled all the same: a heartbeat says until when a killed run watched, and the outages
+        it saw end there (``Store.end_outages_at_stop``), not at the last heartbeat the database took."""
+        return self._queue(_Job(fn, args, {}, latest=True), durable=True)
 
     def _queue(self, job: _Job, durable: bool) -> Future[Any]:
         with self._cond:
@@ -169,6 +171,7 @@ class StoreWriter:
             if job.latest:
                 for i, old in enumerate(self._jobs):
                     if old.latest and old.fn == job.fn and not (i == 0 and self._busy):
+                        self._journaled(job)  # a replay writes the superseded one too, then this one: harmless
                         self._jobs[i] = job
                         previous: Future[Any] = old.future
 
