@@ -30,7 +30,8 @@ from monitor.exposition.http import HttpServer
 from monitor.exposition.public_page import render_public
 from monitor.exposition.web_config import web_config_of
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
-from monitor.exposition.metrics import FleetCollector, ServiceMetrics
+from monitor.exposition.metrics import ServiceMetrics
+from monitor.exposition.rendering import FleetExposition
 from monitor.polling.poller import Poller
 from monitor.report.build import month_to_date
 from monitor.report.job import build_report_job
@@ -109,7 +110,6 @@ class Service:
         poller.restore(last)
         await poller.register()
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
-        self.registry.register(FleetCollector(poller.snapshot))
 
         async def ready() -> tuple[bool, str]:
             if not poller.first_probe_round_done:
@@ -124,7 +124,8 @@ class Service:
             return True, "ready"
 
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes(),
-                          web_config=web_config_of(self.loaded), public=self._public_page(poller))
+                          web_config=web_config_of(self.loaded), public=self._public_page(poller),
+                          fleet=FleetExposition(poller.snapshot))
         host, port = split_listen(self.cfg.listen)
         try:
             bound = await http.start(host, port)
