@@ -182,3 +182,13 @@ async def test_publishing_replaces_only_the_views_of_the_sites_that_changed(tmp_
     up = after.sites[0].aps[0]  # not probed again: its uptime is carried forward by the snapshot's clock
     assert up.uptime_at is not None and up.uptime(after.taken_at) == pytest.approx(
         up.uptime_seconds + after.taken_at - up.uptime_at)  # type: ignore[operator]
+
+
+def test_numbers_are_spelled_as_the_library_spells_them() -> None:
+    from prometheus_client.utils import floatToGoString
+
+    from monitor.exposition.rendering import _number
+
+    for v in (0.0, -0.0, 1.0, 0.9975, 123456.0, 1234567.0, 999999.99, -1e12, 1e12, 1764600000.123, 1e-7, 2.5e-5,
+              float("nan"), float("inf"), float("-inf"), 10.0**18, 3.0e22):
+        assert _number(v) == floatToGoString(v), v

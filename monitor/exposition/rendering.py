@@ -17,6 +17,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import cast
 
 from prometheus_client import CollectorRegistry
@@ -36,18 +37,20 @@ _go_float = cast(Callable[[float], str], floatToGoString)  # the encoders' own n
 
 @dataclass(frozen=True)
 class _Family:
-    sample: str  # the sample name (a counter's with _total)
-    labels: tuple[str, ...]  # label names, sorted as the encoders write them
-    order: tuple[int, ...]  # where each sorted label is in the spec's label order
+    """How a row of the family becomes a line: ``template % (label values in sorted order + (value,))``."""
+
+    template: str  # 'wifi_ap_probes_total{ap="%s",site="%s"} %s\n': the sample name, labels sorted by name
+    sort: Callable[[tuple[str, ...]], tuple[str, ...]] | None  # the row's values in that order; None: as they are
 
 
 def _families() -> dict[str, _Family]:
     out = {}
     for name in FLEET:
         spec = METRICS[name]
-        order = tuple(sorted(range(len(spec.labels)), key=lambda i: spec.labels[i]))
-        out[name] = _Family(name + "_total" if spec.type == "counter" else name,
-                            tuple(spec.labels[i] for i in order), order)
+        order = sorted(range(len(spec.labels)), key=lambda i: spec.labels[i])
+        sample = name + "_total" if spec.type == "counter" else name
+        labels = ",".join(f'{spec.labels[i]}="%s"' for i in order)
+        out[name] = _Family(f"{sample}{{{labels}}} %s\n", itemgetter(*order) if order != sorted(order) else None)
     return out
 
 
@@ -76,6 +79,13 @@ def _headers(openmetrics: bool) -> dict[str, str]:
 
 def _escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+def _number(value: float) -> str:
+    """``floatToGoString``'s spelling; its own repr where that is the same (finite, not a positive number of
+    seven digits or more before the point, which Go writes with an exponent): most values, and much faster."""
+    text = repr(value)
+    return _go_float(value) if "n" in text or (value > 0 and text.find(".") > 6) else text  # inf, nan, 1e+12
 
 
 @dataclass(frozen=True)
@@ -134,10 +144,14 @@ class FleetExposition:
     def _lines(self, rows: Iterable[Row]) -> dict[str, str]:
         """Exposition lines of ``rows``, joined per family."""
         out: dict[str, list[str]] = {}
+        families = self._families
         for name, values, value in rows:
-            f = self._families[name]
-            labels = ",".join(f'{k}="{_escape(values[i])}"' for k, i in zip(f.labels, f.order, strict=True))
-            out.setdefault(name, []).append(f"{f.sample}{{{labels}}} {_go_float(value)}\n")
+            f = families[name]
+            labels = values if f.sort is None else f.sort(values)
+            joined = "".join(labels)
+            if '"' in joined or "\\" in joined or "\n" in joined:
+                labels = tuple(_escape(v) for v in labels)
+            out.setdefault(name, []).append(f.template % (*labels, _number(value)))
         return {name: "".join(lines) for name, lines in out.items()}
 
 
