@@ -149,7 +149,10 @@ class Service:
                           id="metrics", next_run_time=_dt(start + 3.0), **common)
         scheduler.add_job(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time()), "interval",
                           seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
-        scheduler.add_job(poller.publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
+        async def publish() -> None:  # on the loop, where the state it reads changes (a sync job runs in a thread)
+            poller.publish()
+
+        scheduler.add_job(publish, "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(self._housekeeping, "interval", seconds=15, id="housekeeping",
                           args=[writer, client], **common)
         scheduler.add_job(lambda: self._flush_usage(writer, poller), "interval", seconds=self.cfg.rollup_interval,
