@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -49,6 +50,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.store import StoreError
 
     path = args.config or default_config()
+    # Start-up builds long-lived objects only (the config, the SNMP targets): collecting cycles while it does is
+    # 40 % of loading a 10,000-AP config and finds nothing. App.run freezes what it built and turns it back on.
+    gc.disable()
     try:
         loaded = with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
         serve(loaded)
