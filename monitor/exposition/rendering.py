@@ -31,7 +31,9 @@ from monitor.exposition.metric_names import METRICS
 from monitor.exposition.metrics import FLEET, UPTIME, Row, controller_rows, site_rows, uptime_rows
 from monitor.exposition.snapshot import SiteView, Snapshot
 
-GZIP_LEVEL = 6
+# Deflate levels: the fleet's 24 MB (10,000 APs) at 1 takes a quarter of the CPU of 6 for 1.86 MB against 1.57 MB;
+# the per-scrape rest is small.
+FLEET_LEVEL, REST_LEVEL = 1, 6
 _go_float = cast(Callable[[float], str], floatToGoString)  # the encoders' own number format (untyped)
 
 
@@ -118,7 +120,7 @@ class FleetExposition:
             self._kept[openmetrics] = kept
         if deflated and kept[1].deflated is None:
             text = kept[1].text
-            squeeze = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+            squeeze = zlib.compressobj(FLEET_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
             kept = snap, Exposition(text, squeeze.compress(text) + squeeze.flush(zlib.Z_SYNC_FLUSH), zlib.crc32(text))
             self._kept[openmetrics] = kept
         return kept[1]
@@ -159,7 +161,7 @@ def gzip_body(fleet: Exposition, rest: bytes) -> bytes:
     """One gzip member: the fleet's kept deflate stream, then ``rest`` (the service's metrics) deflated and
     finished, with the CRC and length of the whole. Only ``rest`` is compressed per scrape."""
     assert fleet.deflated is not None
-    squeeze = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    squeeze = zlib.compressobj(REST_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     tail = squeeze.compress(rest) + squeeze.flush(zlib.Z_FINISH)
     size = (len(fleet.text) + len(rest)) & 0xFFFFFFFF
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # gzip, deflate, no flags, no mtime, unknown OS
