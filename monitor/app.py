@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import functools
 import logging
 import os
@@ -110,8 +109,6 @@ class Service:
         await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
         poller.restore(last)
         await poller.register()
-        gc.freeze()  # what start-up built lives as long as the process: out of every later collection's way
-        gc.enable()  # (``wifimon run`` turned collection off for the start-up)
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
 
         async def ready() -> tuple[bool, str]:

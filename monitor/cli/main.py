@@ -50,11 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.store import StoreError
 
     path = args.config or default_config()
-    # Start-up builds long-lived objects only (the config, the SNMP targets): collecting cycles while it does is
-    # 40 % of loading a 10,000-AP config and finds nothing. App.run freezes what it built and turns it back on.
-    gc.disable()
     try:
-        loaded = with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
+        loaded = _load_frozen(path, args)
         serve(loaded)
     except ConfigError as exc:
         return print_problems(args.config, path, exc)
@@ -62,6 +59,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wifimon: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _load_frozen(path: Path, args: argparse.Namespace) -> LoadedConfig:
+    """The config ``run`` serves, loaded with the cyclic GC off (its collections are 40 % of loading 10,000 APs
+    and find little), then one collection and ``gc.freeze()``: what is left lives as long as the process, so
+    later collections skip it. Only the load: with the GC off through target registration, pysnmp's garbage
+    piled up (peak RSS 1.2 GB instead of 0.85 at 10,000 APs)."""
+    gc.disable()
+    try:
+        return with_service(load_config(path), listen=args.listen, web_config=args.web_config_file)
+    finally:
+        gc.collect()
+        gc.freeze()
+        gc.enable()
 
 
 def with_service(loaded: LoadedConfig, **overrides: str | None) -> LoadedConfig:
