@@ -34,7 +34,8 @@ from monitor.lease import ShardLease
 from monitor.exposition.public_page import render_public
 from monitor.exposition.web_config import web_config_of
 from monitor.domain.maintenance_windows import MaintenanceBook, config_windows
-from monitor.exposition.metrics import FleetCollector, ServiceMetrics
+from monitor.exposition.metrics import ServiceMetrics
+from monitor.exposition.rendering import FleetExposition
 from monitor.polling.poller import Poller
 from monitor.report.build import month_to_date
 from monitor.report.job import build_report_job
@@ -143,7 +144,6 @@ class Service:
         poller.restore(last, keep_down=takeover)
         await poller.register()
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
-        self.registry.register(FleetCollector(poller.snapshot))
 
         async def ready() -> tuple[bool, str]:
             if not poller.first_probe_round_done:
@@ -158,7 +158,8 @@ class Service:
             return True, "ready"
 
         http = HttpServer(self.registry, poller.snapshot, ready, posts=alerting.http_routes(),
-                          web_config=web_config_of(self.loaded), public=self._public_page(poller))
+                          web_config=web_config_of(self.loaded), public=self._public_page(poller),
+                          fleet=FleetExposition(poller.snapshot))
         host, port = split_listen(self.cfg.listen)
         if standby_http is not None:  # the standby's face answered until now: Prometheus saw no gap
             await standby_http.close()
@@ -186,7 +187,11 @@ class Service:
                           id="metrics", next_run_time=_dt(start + 3.0), **common)
         scheduler.add_job(jobs.threaded(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time())),
                           "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
-        scheduler.add_job(jobs.threaded(poller.publish), "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
+
+        async def publish() -> None:  # on the loop, where the state it reads changes (a sync job runs in a thread)
+            poller.publish()
+
+        scheduler.add_job(jobs(publish), "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
         scheduler.add_job(jobs.threaded(self._housekeeping), "interval", seconds=15, id="housekeeping",
                           args=[writer, client], **common)
         scheduler.add_job(jobs.threaded(lambda: self._flush_usage(writer, poller)), "interval",

@@ -42,10 +42,10 @@ def wait_until(what: str, check: Callable[[], object], timeout: float, every: fl
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_exc!r})")
 
 
-def free_block(port: int = 1161) -> int:
+def free_block(port: int = 1161, octets: range = range(100, 200)) -> int:
     """A second octet X whose 127.X.1.1:port no other test run holds now (parallel runs pick at random)."""
     for _ in range(50):
-        octet = random.randint(100, 199)
+        octet = random.choice(octets)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             try:
                 s.bind((f"127.{octet}.1.1", port))

@@ -16,7 +16,8 @@ from collectors.types import V2cCredentials
 from monitor.config.load import LoadedConfig
 from monitor.config.model import Config
 from monitor.exposition.http import HttpServer
-from monitor.exposition.metrics import FleetCollector, ServiceMetrics
+from monitor.exposition.metrics import ServiceMetrics
+from monitor.exposition.rendering import FleetExposition
 from monitor.polling.poller import Poller
 from tests.agents import shared_dir, snmpsim_agent
 from tests.e2e import duplicate_series
@@ -69,12 +70,11 @@ async def served_metrics(recordings_agent, tmp_path_factory: pytest.TempPathFact
     registry = CollectorRegistry()
     client = PysnmpClient()
     poller = Poller(loaded, client, profiles, _Sink(), ServiceMetrics(registry, "test"), clock=time.time)
-    registry.register(FleetCollector(poller.snapshot))
 
     async def ready() -> tuple[bool, str]:
         return True, "ready"
 
-    http = HttpServer(registry, poller.snapshot, ready)
+    http = HttpServer(registry, poller.snapshot, ready, fleet=FleetExposition(poller.snapshot))  # as the service serves it
     try:
         await poller.register()
         await poller.probe_round()

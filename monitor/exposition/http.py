@@ -5,7 +5,9 @@ Served by aiohttp: TLS (with client certificates) and basic auth from an exporte
 does, and limits (see ``LIMITS``). The routes are one function of (method, path, headers, body), so the
 server underneath is a detail. /metrics is rendered on a thread of its own (not the pool that database
 reads share, so a hung database cannot stall a scrape), one rendering per format at a time: scrapes that
-arrive while one runs get its result. A client has a deadline to send its request body and another to
+arrive while one runs get its result. The fleet's part comes from ``monitor.exposition.rendering``, made
+once per snapshot (and compressed once when gzip is asked) and kept; only the registry's own metrics are
+rendered (and compressed) per scrape. A client has a deadline to send its request body and another to
 take the response, so one that does not read is cut off and slow clients cannot pile up.
 /healthz is always open (the container's HEALTHCHECK); ``POST /api/ack`` carries its own bearer token;
 everything else needs a user of the web config when it names any.
@@ -27,6 +29,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from monitor.exposition.rendering import FleetExposition, gzip_body
 from monitor.exposition.snapshot import Snapshot
 from monitor.exposition.web_config import PLAIN, PasswordCheck, WebConfig
 
@@ -86,8 +89,10 @@ def status_document(snap: Snapshot) -> dict[str, object]:
 class HttpServer:
     def __init__(self, registry: CollectorRegistry, snapshot: Callable[[], Snapshot],
                  ready: Callable[[], Awaitable[tuple[bool, str]]], posts: dict[str, PostHandler] | None = None,
-                 web_config: WebConfig = PLAIN, limits: Limits = LIMITS, public: Callable[[], str] | None = None):
+                 web_config: WebConfig = PLAIN, limits: Limits = LIMITS, public: Callable[[], str] | None = None,
+                 fleet: FleetExposition | None = None):
         self._registry = registry
+        self._fleet = fleet  # the fleet's metrics, kept per snapshot; None: the registry has all there is
         self._posts = dict(posts or {})
         self._snapshot = snapshot
         self._ready = ready
@@ -199,7 +204,11 @@ class HttpServer:
         if rendering is None:
             def render() -> bytes:
                 text = encoder(self._registry)
-                return gzip.compress(text, compresslevel=6) if gzipped else text
+                if self._fleet is None:
+                    return gzip.compress(text, compresslevel=6) if gzipped else text
+                # The fleet first: its kept deflate stream starts the gzip member; OpenMetrics' "# EOF" stays last.
+                fleet = self._fleet.exposition(content_type.startswith("application/openmetrics-text"), gzipped)
+                return gzip_body(fleet, text) if gzipped else fleet.text + text
 
             loop = asyncio.get_running_loop()
             rendering = asyncio.ensure_future(loop.run_in_executor(self._render_thread, render))

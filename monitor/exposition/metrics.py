@@ -7,7 +7,8 @@ A down AP stays in /metrics with ``wifi_ap_up 0``; it never just disappears.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 
 from typing import Any
 
@@ -19,9 +20,13 @@ from collectors.types import ErrorKind
 from monitor.domain.clients import series as client_series
 from monitor.domain.vocabulary import ApStatus, SiteStatus
 from monitor.exposition.metric_names import METRICS
-from monitor.exposition.snapshot import Snapshot
+from monitor.exposition.snapshot import ApView, ControllerView, SiteView, Snapshot
 
 _SITE_UP = {SiteStatus.UP: 1.0, SiteStatus.DEGRADED: 1.0, SiteStatus.DOWN: 0.0}
+FLEET = tuple(name for name in METRICS if name.startswith("wifi_"))  # the families the snapshot gives, in order
+UPTIME = "wifi_ap_uptime_seconds"  # carried forward to the snapshot's time, so never kept with a site's lines
+
+Row = tuple[str, tuple[str, ...], float]  # family, label values in the family's label order, value
 
 
 def _family(name: str, extra_labels: tuple[str, ...] | None = None) -> GaugeMetricFamily | CounterMetricFamily:
@@ -30,8 +35,101 @@ def _family(name: str, extra_labels: tuple[str, ...] | None = None) -> GaugeMetr
     return cls(name, spec.help, labels=list(spec.labels))
 
 
+def site_rows(sv: SiteView) -> Iterator[Row]:
+    """Every sample of one site and its devices, but the AP uptimes (``uptime_rows``): a function of the view alone."""
+    s = sv.site
+    sid = s.id
+    yield "wifi_site_info", (sid, s.name, s.category, s.district, _coord(s.lat), _coord(s.lon), s.kind), 1.0
+    yield "wifi_site_up", (sid,), _SITE_UP.get(sv.status, math.nan)
+    for st in SiteStatus:
+        yield "wifi_site_state", (sid, st.value), 1.0 if sv.status == st else 0.0
+    if sv.since is not None:
+        yield "wifi_site_state_since_timestamp_seconds", (sid,), sv.since
+    yield "wifi_site_in_service", (sid,), 1.0 if sv.in_service else 0.0
+    counted = [a.client_total for a in sv.aps if a.status == ApStatus.UP and a.client_total is not None]
+    if counted:  # no AP's count known: no total, rather than a 0 nobody measured
+        yield "wifi_site_clients", (sid,), float(sum(counted))
+    yield "wifi_site_clients_uncounted_aps", (sid,), float(len(sv.aps) - len(counted))
+    for ap_state in ApStatus:
+        yield "wifi_site_aps", (sid, ap_state.value), float(sum(a.status == ap_state for a in sv.aps))
+    if sv.availability_month_to_date is not None:
+        yield "wifi_site_availability_ratio", (sid, "month_to_date"), sv.availability_month_to_date
+    if sv.uplink is not None:
+        u = sv.uplink
+        yield "wifi_uplink_up", (sid, u.device), 1.0 if u.status == ApStatus.UP else 0.0
+        if u.probe_duration is not None:
+            yield "wifi_uplink_probe_duration_seconds", (sid, u.device), u.probe_duration
+        if u.lte is not None and u.status == ApStatus.UP:
+            for name, value in (("wifi_uplink_lte_rsrp_dbm", u.lte.rsrp_dbm), ("wifi_uplink_lte_rsrq_db", u.lte.rsrq_db),
+                                ("wifi_uplink_lte_sinr_db", u.lte.sinr_db)):
+                if value is not None:
+                    yield name, (sid, u.device), value
+    for a in sv.aps:
+        yield from _ap_rows(sid, a)
+
+
+def _ap_rows(sid: str, a: ApView) -> Iterator[Row]:
+    key = (sid, a.ap)
+    yield "wifi_ap_up", key, 1.0 if a.status == ApStatus.UP else 0.0
+    for ap_state in ApStatus:
+        yield "wifi_ap_state", key + (ap_state.value,), 1.0 if a.status == ap_state else 0.0
+    if a.since is not None:
+        yield "wifi_ap_state_since_timestamp_seconds", key, a.since
+    yield "wifi_ap_info", key + (a.profile, a.model, a.address), 1.0
+    yield "wifi_ap_probes", key, float(a.probes)
+    yield "wifi_ap_probe_failures", key, float(a.probe_failures)
+    yield "wifi_ap_reboots", key, float(a.reboots)
+    if a.probe_duration is not None:
+        yield "wifi_ap_probe_duration_seconds", key, a.probe_duration
+    if a.last_success_at is not None:
+        yield "wifi_ap_last_success_timestamp_seconds", key, a.last_success_at
+    if a.status != ApStatus.UP:
+        return  # stale device readings would lie; up/state/info above still say what is known
+    for labels, (count, rows) in client_series(a.clients).items():
+        yield "wifi_ap_clients", key + labels, float(count)
+        if rows > 1:
+            yield "wifi_ap_client_rows", key + labels, float(rows)
+    if a.client_level is not None and a.client_total is not None:
+        yield "wifi_ap_stations", key + (a.client_level,), float(a.client_total)
+    if a.rx_bytes is not None:
+        yield "wifi_ap_receive_bytes", key, float(a.rx_bytes)
+    if a.tx_bytes is not None:
+        yield "wifi_ap_transmit_bytes", key, float(a.tx_bytes)
+    if a.cpu_ratio is not None:
+        yield "wifi_ap_cpu_ratio", key, a.cpu_ratio
+    if a.memory_ratio is not None:
+        yield "wifi_ap_memory_ratio", key, a.memory_ratio
+    for r in a.radios:
+        if r.utilisation_ratio is not None:
+            yield "wifi_ap_radio_utilisation_ratio", key + (r.radio,), r.utilisation_ratio
+        if r.channel is not None:
+            yield "wifi_ap_radio_channel", key + (r.radio,), float(r.channel)
+        if r.noise_dbm is not None:
+            yield "wifi_ap_radio_noise_dbm", key + (r.radio,), r.noise_dbm
+
+
+def uptime_rows(sv: SiteView, now: float) -> Iterator[Row]:
+    """The uptimes of the site's up APs at ``now`` (the snapshot's time)."""
+    for a in sv.aps:
+        uptime = a.uptime(now)
+        if a.status == ApStatus.UP and uptime is not None:
+            yield UPTIME, (sv.site.id, a.ap), uptime
+
+
+def controller_rows(controllers: Iterable[ControllerView]) -> Iterator[Row]:
+    for c in controllers:
+        cid = (c.controller,)
+        yield "wifi_controller_up", cid, math.nan if c.answered is None else float(c.answered)
+        if c.answered and c.clients is not None:
+            yield "wifi_controller_clients", cid, float(c.clients)
+        if c.answered and c.joined is not None:
+            yield "wifi_controller_aps", cid + ("joined",), float(c.joined)
+        yield "wifi_controller_aps", cid + ("expected",), float(len(c.aps))
+
+
 class FleetCollector(Collector):
-    """Yields the per-AP, per-site and per-controller metrics of ``current()``, the poller's latest snapshot."""
+    """Yields the per-AP, per-site and per-controller metrics of ``current()``, the poller's latest snapshot.
+    The HTTP face renders the same rows itself (``FleetExposition``); this is the registry's way to them."""
 
     def __init__(self, current: Callable[[], Snapshot]):
         self._current = current
@@ -41,85 +139,12 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         snap = self._current()
-        f = {name: _family(name) for name, spec in METRICS.items() if name.startswith("wifi_")}
+        f = {name: _family(name) for name in FLEET}
         for sv in snap.sites:
-            s = sv.site
-            sid = s.id
-            f["wifi_site_info"].add_metric(
-                [sid, s.name, s.category, s.district, _coord(s.lat), _coord(s.lon), s.kind], 1.0)
-            f["wifi_site_up"].add_metric([sid], _SITE_UP.get(sv.status, math.nan))
-            for st in SiteStatus:
-                f["wifi_site_state"].add_metric([sid, st.value], 1.0 if sv.status == st else 0.0)
-            if sv.since is not None:
-                f["wifi_site_state_since_timestamp_seconds"].add_metric([sid], sv.since)
-            f["wifi_site_in_service"].add_metric([sid], 1.0 if sv.in_service else 0.0)
-            counted = [a.client_total for a in sv.aps if a.status == ApStatus.UP and a.client_total is not None]
-            if counted:  # no AP's count known: no total, rather than a 0 nobody measured
-                f["wifi_site_clients"].add_metric([sid], float(sum(counted)))
-            f["wifi_site_clients_uncounted_aps"].add_metric([sid], float(len(sv.aps) - len(counted)))
-            for ap_state in ApStatus:
-                f["wifi_site_aps"].add_metric([sid, ap_state.value], float(sum(a.status == ap_state for a in sv.aps)))
-            if sv.availability_month_to_date is not None:
-                f["wifi_site_availability_ratio"].add_metric([sid, "month_to_date"], sv.availability_month_to_date)
-            if sv.uplink is not None:
-                u = sv.uplink
-                f["wifi_uplink_up"].add_metric([sid, u.device], 1.0 if u.status == ApStatus.UP else 0.0)
-                if u.probe_duration is not None:
-                    f["wifi_uplink_probe_duration_seconds"].add_metric([sid, u.device], u.probe_duration)
-                if u.lte is not None and u.status == ApStatus.UP:
-                    for name, value in (("wifi_uplink_lte_rsrp_dbm", u.lte.rsrp_dbm),
-                                        ("wifi_uplink_lte_rsrq_db", u.lte.rsrq_db),
-                                        ("wifi_uplink_lte_sinr_db", u.lte.sinr_db)):
-                        if value is not None:
-                            f[name].add_metric([sid, u.device], value)
-            for a in sv.aps:
-                key = [sid, a.ap]
-                f["wifi_ap_up"].add_metric(key, 1.0 if a.status == ApStatus.UP else 0.0)
-                for ap_state in ApStatus:
-                    f["wifi_ap_state"].add_metric(key + [ap_state.value], 1.0 if a.status == ap_state else 0.0)
-                if a.since is not None:
-                    f["wifi_ap_state_since_timestamp_seconds"].add_metric(key, a.since)
-                f["wifi_ap_info"].add_metric(key + [a.profile, a.model, a.address], 1.0)
-                f["wifi_ap_probes"].add_metric(key, float(a.probes))
-                f["wifi_ap_probe_failures"].add_metric(key, float(a.probe_failures))
-                f["wifi_ap_reboots"].add_metric(key, float(a.reboots))
-                if a.probe_duration is not None:
-                    f["wifi_ap_probe_duration_seconds"].add_metric(key, a.probe_duration)
-                if a.last_success_at is not None:
-                    f["wifi_ap_last_success_timestamp_seconds"].add_metric(key, a.last_success_at)
-                if a.status != ApStatus.UP:
-                    continue  # stale device readings would lie; up/state/info above still say what is known
-                if a.uptime_seconds is not None:
-                    f["wifi_ap_uptime_seconds"].add_metric(key, a.uptime_seconds)
-                for labels, (count, rows) in client_series(a.clients).items():
-                    f["wifi_ap_clients"].add_metric(key + list(labels), float(count))
-                    if rows > 1:
-                        f["wifi_ap_client_rows"].add_metric(key + list(labels), float(rows))
-                if a.client_level is not None and a.client_total is not None:
-                    f["wifi_ap_stations"].add_metric(key + [a.client_level], float(a.client_total))
-                if a.rx_bytes is not None:
-                    f["wifi_ap_receive_bytes"].add_metric(key, float(a.rx_bytes))
-                if a.tx_bytes is not None:
-                    f["wifi_ap_transmit_bytes"].add_metric(key, float(a.tx_bytes))
-                if a.cpu_ratio is not None:
-                    f["wifi_ap_cpu_ratio"].add_metric(key, a.cpu_ratio)
-                if a.memory_ratio is not None:
-                    f["wifi_ap_memory_ratio"].add_metric(key, a.memory_ratio)
-                for r in a.radios:
-                    if r.utilisation_ratio is not None:
-                        f["wifi_ap_radio_utilisation_ratio"].add_metric(key + [r.radio], r.utilisation_ratio)
-                    if r.channel is not None:
-                        f["wifi_ap_radio_channel"].add_metric(key + [r.radio], float(r.channel))
-                    if r.noise_dbm is not None:
-                        f["wifi_ap_radio_noise_dbm"].add_metric(key + [r.radio], r.noise_dbm)
-        for c in snap.controllers:
-            cid = [c.controller]
-            f["wifi_controller_up"].add_metric(cid, math.nan if c.answered is None else float(c.answered))
-            if c.answered and c.clients is not None:
-                f["wifi_controller_clients"].add_metric(cid, float(c.clients))
-            if c.answered and c.joined is not None:
-                f["wifi_controller_aps"].add_metric(cid + ["joined"], float(c.joined))
-            f["wifi_controller_aps"].add_metric(cid + ["expected"], float(len(c.aps)))
+            for name, labels, value in chain(site_rows(sv), uptime_rows(sv, snap.taken_at)):
+                f[name].add_metric(list(labels), value)
+        for name, labels, value in controller_rows(snap.controllers):
+            f[name].add_metric(list(labels), value)
         yield from f.values()
 
 

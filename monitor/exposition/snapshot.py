@@ -1,4 +1,9 @@
-"""An immutable picture of the fleet, rebuilt by the poller and swapped atomically; scrapes only read it."""
+"""An immutable picture of the fleet, swapped atomically; scrapes only read it.
+
+The poller rebuilds only the views of the sites that changed since the last snapshot: a site whose view is
+the same object in two snapshots has not changed between them (the exposition keeps its rendered lines on
+that). ``version`` counts the snapshots one poller published.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ class ApView:
     last_success_at: float | None
     probes: int
     probe_failures: int
-    uptime_seconds: float | None = None
+    uptime_seconds: float | None = None  # as read at ``uptime_at``; ``uptime(now)`` carries it forward
+    uptime_at: float | None = None  # when the reading was taken; None: ``uptime_seconds`` is already current
     clients: tuple[ClientCount, ...] = ()
     rx_bytes: int | None = None  # monotonic totals since the monitor started
     tx_bytes: int | None = None
@@ -33,6 +39,12 @@ class ApView:
     memory_ratio: float | None = None
     radios: tuple[RadioStats, ...] = ()
     last_poll_at: float | None = None
+
+    def uptime(self, now: float) -> float | None:
+        """The device's uptime at ``now``: the last reading carried forward by the clock (it is not re-read)."""
+        if self.uptime_seconds is None or self.uptime_at is None:
+            return self.uptime_seconds
+        return self.uptime_seconds + (now - self.uptime_at)
 
     @property
     def client_total(self) -> int | None:
@@ -92,6 +104,7 @@ class Snapshot:
     sites: tuple[SiteView, ...]
     first_probe_round_done: bool = False
     controllers: tuple[ControllerView, ...] = ()
+    version: int = 0
 
     @property
     def aps(self) -> tuple[ApView, ...]:

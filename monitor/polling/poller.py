@@ -7,7 +7,8 @@ controller's AP table. The poller orchestrates them and owns the state: device a
 re-checks and the snapshot.
 
 Single-threaded on the asyncio loop; only ``snapshot()`` is read from other threads, and it returns
-an immutable object swapped in one assignment.
+an immutable object swapped in one assignment. Publishing rebuilds the views of the sites that changed since
+the last snapshot and reuses the others (10,000 APs: a probe touches one site, not the fleet).
 """
 
 from __future__ import annotations
@@ -105,8 +106,11 @@ class Poller:
         self.usage = UsageAccumulator()
         self._availability: dict[str, float | None] = {}  # month to date, from the store (see app)
         self._snapshot = Snapshot(taken_at=0.0, sites=())
-        self._dirty = True
         self.first_probe_round_done = False
+        # The view of each site the next snapshot holds, in config order, and the sites whose view is out of date.
+        self._views: dict[str, SiteView] = {sid: self._site_view(site) for sid, site in self._sites.items()}
+        self._changed: set[str] = set()
+        self._dirty = True  # the snapshot's own fields (the first round done) are out of date
         metrics.aps_configured.set(sum(e.scope == Scope.AP for e in self._entries.values()))
 
     # -- start-up ---------------------------------------------------------------------------------
@@ -143,7 +147,7 @@ class Poller:
             if saved and saved[0] in kept:
                 self.site_tracks[sid] = SiteTrack(sid, SiteStatus(saved[0]), saved[1],
                                                   Reason(saved[2]) if saved[2] else None)
-        self._dirty = True
+        self._changed.update(self._sites)
 
     async def register(self) -> None:
         await self._client.register([e.target for e in self._entries.values()] + self._watch.targets())
@@ -252,7 +256,6 @@ class Poller:
             self.tracks[e.id] = track
             self._emit(transitions, events)
             self._recompute_site(e.site, max(sighting.at, self._clock()))
-            self._dirty = True
             return
         if v is not None and v.ok:
             ticks = v.row.uptime_ticks if v.row is not None and not getattr(e.device, "poll_direct", False) else None
@@ -280,7 +283,6 @@ class Poller:
         self._recompute_site(entry.site, max(at, self._clock()))
         if track.confirming:
             self._schedule_recheck(entry, at + self._cfg.recheck_interval)
-        self._dirty = True
 
     def _schedule_recheck(self, entry: Entry, due: float) -> None:
         """Re-probe ``recheck_interval`` after the failed one began: a timeout does not delay the next."""
@@ -301,7 +303,6 @@ class Poller:
     def apply_modes(self) -> None:
         """Re-evaluate maintenance windows and service calendars now (e.g. the windows just changed)."""
         self._apply_modes(self._clock())
-        self._dirty = True
 
     def _apply_modes(self, now: float) -> None:
         for sid, site in self._sites.items():
@@ -326,6 +327,8 @@ class Poller:
                 self._recompute_site(site, now)
 
     def _recompute_site(self, site: Site, now: float) -> None:
+        """Roll the site up from its devices (one of them, or its mode, changed): its view is out of date."""
+        self._changed.add(site.id)
         aps = [self.tracks[a.id] for a in site.aps]
         uplink = self.tracks[site.uplink.id] if site.uplink else None
         status, reason, since = roll_up(aps, uplink, self._modes[site.id])
@@ -355,34 +358,38 @@ class Poller:
     # -- snapshot ---------------------------------------------------------------------------------
 
     def publish(self) -> None:
-        """Rebuild the snapshot if anything changed since the last one."""
-        if not self._dirty:
-            return
-        self._dirty = False
-        now = self._clock()
-        views = []
-        for sid, site in self._sites.items():
-            st = self.site_tracks[sid]
-            aps = tuple(self._ap_view(self._entries[a.id]) for a in site.aps)
-            uplink = None
-            if site.uplink:
-                u = self.tracks[site.uplink.id]
-                uplink = UplinkView(u.entity, u.status, self._data[u.entity].probe_duration,
-                                    self._data[u.entity].lte)
-            views.append(SiteView(site, st.status, st.since, st.reason, self._modes[sid] != "out_of_service",
-                                  uplink, aps, self._availability.get(sid)))
+        """A new snapshot if anything changed since the last one: the changed sites' views rebuilt, the
+        others the last snapshot's own objects. Controllers are few: their views are compared, not tracked."""
         controllers = tuple(
             ControllerView(cid, c.loss.at if c.loss else None, c.loss.rows_before if c.loss else None,
                            c.loss.rows_now if c.loss else c.rows_good,
                            tuple(e.id for e in self._watch.watched[cid]), c.failing_since, c.error,
                            c.answered, c.clients, c.joined)
             for cid, c in self._watch.controllers.items())
-        self._snapshot = Snapshot(now, tuple(views), self.first_probe_round_done, controllers)
+        if not (self._dirty or self._changed) and controllers == self._snapshot.controllers:
+            return
+        self._dirty = False
+        now = self._clock()
+        for sid in self._changed:
+            self._views[sid] = self._site_view(self._sites[sid])  # replacing a key keeps its place
+        self._changed.clear()
+        self._snapshot = Snapshot(now, tuple(self._views.values()), self.first_probe_round_done, controllers,
+                                  self._snapshot.version + 1)
 
     def set_availability(self, by_site: dict[str, float | None]) -> None:
         """Month-to-date availability per site, computed from the store by the report's arithmetic."""
+        self._changed.update(sid for sid in self._sites if by_site.get(sid) != self._availability.get(sid))
         self._availability = by_site
-        self._dirty = True
+
+    def _site_view(self, site: Site) -> SiteView:
+        st = self.site_tracks[site.id]
+        aps = tuple(self._ap_view(self._entries[a.id]) for a in site.aps)
+        uplink = None
+        if site.uplink:
+            u = self.tracks[site.uplink.id]
+            uplink = UplinkView(u.entity, u.status, self._data[u.entity].probe_duration, self._data[u.entity].lte)
+        return SiteView(site, st.status, st.since, st.reason, self._modes[site.id] != "out_of_service",
+                        uplink, aps, self._availability.get(site.id))
 
     def _ap_view(self, entry: Entry) -> ApView:
         t, d = self.tracks[entry.id], self._data[entry.id]
@@ -390,7 +397,7 @@ class Poller:
             ap=entry.id, site=entry.site.id, address=entry.device.address, profile=d.profile, model=d.model,
             status=t.status, since=t.since, reason=t.reason, probe_duration=d.probe_duration,
             last_success_at=t.last_success_at, probes=d.probes, probe_failures=d.probe_failures,
-            uptime_seconds=d.uptime.seconds + (self._clock() - d.uptime.at) if d.uptime else None,
+            uptime_seconds=d.uptime.seconds if d.uptime else None, uptime_at=d.uptime.at if d.uptime else None,
             clients=d.clients, rx_bytes=d.rx_total, tx_bytes=d.tx_total, reboots=d.reboots,
             cpu_ratio=d.cpu_ratio, memory_ratio=d.memory_ratio, radios=d.radios, last_poll_at=d.last_poll_at,
         )
