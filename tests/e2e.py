@@ -42,8 +42,13 @@ def wait_until(what: str, check: Callable[[], object], timeout: float, every: fl
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_exc!r})")
 
 
-def free_block(port: int = 1161, octets: range = range(100, 200)) -> int:
-    """A second octet X whose 127.X.1.1:port no other test run holds now (parallel runs pick at random)."""
+def free_block(port: int = 1161, octets: range | None = None) -> int:
+    """A second octet X whose 127.X.1.1:port no other test run holds now (parallel runs pick at random; the
+    workers of one `pytest -n N` run each pick from their own share of 100-199)."""
+    if octets is None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        octets = range(100 + (int(worker) if worker.isdigit() else 0) % count, 200, count)
     for _ in range(50):
         octet = random.choice(octets)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
