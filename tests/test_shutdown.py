@@ -47,6 +47,12 @@ def test_a_stop_during_rounds_is_clean(tmp_path, sig):
         store.close()
 
 
+def _as_a_terminal_job() -> None:
+    """SIGINT as a terminal's foreground job has it: a test run started in the background by a non-interactive
+    shell (nohup, `&`, some CI runners) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_of_the_demo_while_it_starts_is_one_line(tmp_path):
     """Ctrl-C (SIGINT to the terminal's foreground process group) while `wifimon demo` waits for its simulator
     to start: a one-line message, exit 130, no traceback from either process, the simulator stopped."""
@@ -55,7 +61,7 @@ def test_ctrl_c_of_the_demo_while_it_starts_is_one_line(tmp_path):
     with log.open("w") as out:
         demo = subprocess.Popen([sys.executable, "-m", "monitor.cli.main", "demo", str(config), "--control",
                                  f"127.0.0.1:{free_port()}"], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_as_a_terminal_job)
         try:
             children = Path(f"/proc/{demo.pid}/task/{demo.pid}/children")
             [sim] = wait_until("the simulator started", lambda: children.read_text().split(), 30)

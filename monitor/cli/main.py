@@ -242,9 +242,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print("\n".join(exc.problems), file=sys.stderr)
         return 1
+    # The simulator in a process group of its own: Ctrl-C reaches this process only, which stops the simulator
+    # below (interrupted while it still imports, the simulator would print a KeyboardInterrupt traceback).
     sim = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--config", str(path), "--control", args.control],
-        stdout=subprocess.PIPE, text=True, bufsize=1,
+        stdout=subprocess.PIPE, text=True, bufsize=1, process_group=0,
     )
     try:
         deadline = time.monotonic() + 120
