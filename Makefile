@@ -16,9 +16,10 @@ demo: $(BIN)/wifimon
 	$(BIN)/wifimon demo config/demo/wifimon.yaml
 
 # Two workers, a test file each at a time (a file's tests share its fixtures and may depend on their order);
-# the longest files start first (tests/conftest.py), so the suite ends about when the soak does.
+# the longest files start first (tests/conftest.py; xdist would otherwise order the files by their number of
+# tests, and the 5-minute soak, one test, would start last).
 test: $(BIN)/wifimon
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder
 
 # The pure tests (no agent, no server, no subprocess): seconds, for the edit-test loop. `make test` runs everything.
 UNIT_TESTS = $(addprefix tests/test_,state.py counters.py availability.py alerting_rules.py alerting_engine.py \
