@@ -61,7 +61,8 @@ from gufo.snmp.user import (
 
 from collectors.errors import WifimonError
 from collectors.profile import Profile
-from collectors.reader import UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, socket_drops
+from collectors.reader import (UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, register_all,
+                               socket_drops, unresolved)
 from collectors.table_walk import BulkRequest, ColumnPart, Oid, format_oid, parse_oid
 from collectors.types import (
     AuthProtocol,
@@ -260,15 +261,7 @@ class GufoClient:
         resolve is logged and retried at the target's first request.
         """
         ensure_fd_limit(len({t.key for t in targets} | set(self._sessions)))
-        problems: list[str] = []
-        for target in targets:
-            try:
-                result = await self._open(target)
-            except ValueError as exc:
-                problems.append(f"{target.key}: {exc}")
-                continue
-            if isinstance(result, Failure):
-                log.warning("snmp_register_failed ap=%s detail=%s", target.key, result.detail)
+        problems = await register_all(targets, self._open)
         log.info("snmp_registered engine=gufo targets=%d problems=%d", len(self._sessions), len(problems))
         if problems:
             raise ValueError("unusable SNMP credentials:\n" + "\n".join(problems))
@@ -283,8 +276,7 @@ class GufoClient:
                 infos = await asyncio.get_running_loop().getaddrinfo(target.host, target.port,
                                                                      type=socket.SOCK_DGRAM)
         except (OSError, TimeoutError) as exc:
-            return Failure(ErrorKind.TIMEOUT,
-                           f"address of {target.key} {target.host}:{target.port} does not resolve: {exc}")
+            return unresolved(target, exc)
         return str(infos[0][4][0]), target.port
 
     async def _open(self, target: Target) -> _Session | Failure:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -307,3 +307,24 @@ class Reader(Generic[H]):
             "lte": mapped.lte,
             "missing": tuple(missing) + mapped.missing,
         }
+
+
+async def register_all(targets: Sequence[Target], open_one: Callable[[Target], Awaitable[object]]) -> list[str]:
+    """Open every target with ``open_one`` (either engine's); returns "key: reason" for each whose credentials
+    it cannot use (ValueError). A target that comes back a Failure (its host name does not resolve) is logged
+    and retried at its first request."""
+    problems: list[str] = []
+    for target in targets:
+        try:
+            result = await open_one(target)
+        except ValueError as exc:
+            problems.append(f"{target.key}: {exc}")
+            continue
+        if isinstance(result, Failure):
+            log.warning("snmp_register_failed ap=%s detail=%s", target.key, result.detail)
+    return problems
+
+
+def unresolved(target: Target, exc: BaseException) -> Failure:
+    """The failure of a target whose address cannot be had (DNS, a timeout of getaddrinfo)."""
+    return Failure(ErrorKind.TIMEOUT, f"address of {target.key} {target.host}:{target.port} does not resolve: {exc}")

@@ -49,7 +49,8 @@ from pysnmp.proto.error import StatusInformation
 
 from collectors.profile import Profile
 from collectors.poll_mapping import Counter32, Counter64, TimeTicks
-from collectors.reader import UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, oid_name, socket_drops
+from collectors.reader import (UDP_TABLES, ClientStats, Failure, Limits, Reader, Reply, oid_name, register_all,
+                               socket_drops, unresolved)
 from collectors.table_walk import END, BulkRequest, ColumnPart, Oid, format_oid, split_bulk
 from collectors.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from collectors.types import (
@@ -267,15 +268,7 @@ class PysnmpClient:
         Raises ValueError listing every target whose credentials are unusable (a config error);
         targets whose host name does not resolve are logged and retried at their first request.
         """
-        problems: list[str] = []
-        for target in targets:
-            try:
-                result = await self._register(target)
-            except ValueError as exc:
-                problems.append(f"{target.key}: {exc}")
-                continue
-            if isinstance(result, Failure):
-                log.warning("snmp_register_failed ap=%s detail=%s", target.key, result.detail)
+        problems = await register_all(targets, self._register)
         log.info(
             "snmp_registered targets=%d engines=%d rcvbuf=%d problems=%d",
             len(self._regs),
@@ -303,10 +296,7 @@ class PysnmpClient:
                     (target.host, target.port), timeout=target.timeout, retries=target.retries
                 )
         except (PySnmpError, TimeoutError, OSError) as exc:
-            return Failure(
-                ErrorKind.TIMEOUT,
-                f"address of {target.key} {target.host}:{target.port} does not resolve: {exc}",
-            )
+            return unresolved(target, exc)
         addr_name, _ = LCD.configure(slot.engine, auth_data, transport_target, b"")
         address = (str(transport_target.transport_address[0]), int(transport_target.transport_address[1]))
         reg = _Registration(target, slot, addr_name, address)
