@@ -65,23 +65,31 @@ def _loaded(tmp_path: Path) -> LoadedConfig:
     return LoadedConfig(tmp_path / "wifimon.yaml", config, {"c": V2cCredentials("x")}, load_profiles())
 
 
-def _timeout(at: float) -> ProbeResult:
-    return ProbeResult("s1-ap1", at, 4.0, error=ErrorKind.TIMEOUT, detail="no answer in 2 s × 2 attempts")
-
-
-async def test_an_outage_open_at_a_stop_ends_there_and_a_recovery_is_dated_by_its_answer(tmp_path: Path) -> None:
+def _crashed_with_s1_down(tmp_path: Path, *more: Transition) -> Store:
+    """A store whose run 1 saw s1 (and its AP) up at T0 + 10, down at T0 + 100 (and ``more``), last heartbeat
+    at T0 + 500, then nothing: a crash."""
     store = Store(f"sqlite:///{tmp_path}/wifimon.db")
     store.migrate()
-    # Run 1 saw the site go down at T0 + 100 and crashed; its last heartbeat was at T0 + 500.
     run1 = store.start_run(T0)
     store.record_transitions([
         Transition(Scope.AP, "s1-ap1", "s1", "unknown", "up", T0 + 10),
         Transition(Scope.SITE, "s1", "s1", "unknown", "up", T0 + 10),
         Transition(Scope.AP, "s1-ap1", "s1", "up", "down", T0 + 100, Reason.TIMEOUT),
         Transition(Scope.SITE, "s1", "s1", "up", "down", T0 + 100, Reason.TIMEOUT),
-        Transition(Scope.AP, "other-ap", "s9", "up", "down", T0 + 200, Reason.TIMEOUT),  # another instance's
+        *more,
     ], run1)
     store.heartbeat(run1, T0 + 500)
+    return store
+
+
+def _timeout(at: float) -> ProbeResult:
+    return ProbeResult("s1-ap1", at, 4.0, error=ErrorKind.TIMEOUT, detail="no answer in 2 s × 2 attempts")
+
+
+async def test_an_outage_open_at_a_stop_ends_there_and_a_recovery_is_dated_by_its_answer(tmp_path: Path) -> None:
+    # Run 1 saw the site go down at T0 + 100 and crashed; its last heartbeat was at T0 + 500.
+    store = _crashed_with_s1_down(tmp_path, Transition(Scope.AP, "other-ap", "s9", "up", "down", T0 + 200,
+                                                       Reason.TIMEOUT))  # another instance's
 
     # Run 2 starts an hour later, as Service.run does.
     start = T0 + 3600
@@ -124,16 +132,7 @@ async def test_an_outage_open_at_a_stop_ends_there_and_a_recovery_is_dated_by_it
 async def test_a_standby_taking_over_keeps_the_open_outage_open_and_ends_it_once(tmp_path: Path) -> None:
     """The takeover path of Service.run (``keep_down``): no end at the stop, no second outage on the next
     failed probe; the first good probe ends the one outage the killed active opened."""
-    store = Store(f"sqlite:///{tmp_path}/wifimon.db")
-    store.migrate()
-    run1 = store.start_run(T0)
-    store.record_transitions([
-        Transition(Scope.AP, "s1-ap1", "s1", "unknown", "up", T0 + 10),
-        Transition(Scope.SITE, "s1", "s1", "unknown", "up", T0 + 10),
-        Transition(Scope.AP, "s1-ap1", "s1", "up", "down", T0 + 100, Reason.TIMEOUT),
-        Transition(Scope.SITE, "s1", "s1", "up", "down", T0 + 100, Reason.TIMEOUT),
-    ], run1)
-    store.heartbeat(run1, T0 + 500)  # killed just after
+    store = _crashed_with_s1_down(tmp_path)  # killed just after its heartbeat at T0 + 500
     start = T0 + 508  # the standby's lease check saw the lease lapse
     run2 = store.start_run(start)
     loaded = _loaded(tmp_path)
