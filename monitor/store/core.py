@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +81,7 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         self._dialect = self._engine.dialect.name
         # Threads start on first use: a CLI that never calls call() starts none.
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="store-read")
+        self._batch = threading.local()  # .session: the batch open on this thread (see batch)
 
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
@@ -124,12 +126,47 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
 
     @contextmanager
     def _transaction(self, action: str) -> Iterator[Session]:
-        """A session in one transaction, committed on success; database errors become StoreError."""
+        """A session in one transaction, committed on success; database errors become StoreError. Within
+        :meth:`batch` on this thread, the batch's session and transaction instead."""
+        shared: Session | None = getattr(self._batch, "session", None)
         try:
-            with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                yield session
+            if shared is not None:
+                yield shared
+                shared.flush()  # what the database refuses fails here, naming this action, as a commit would
+            else:
+                with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                    yield session
         except SQLAlchemyError as exc:
             raise StoreError(self.display_url, action, self._describe(exc)) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[Callable[..., Any]]:
+        """One transaction for several calls on this thread (the store writer's queued jobs): yields ``run``;
+        ``run(fn, *args)`` calls ``fn`` (a method of this store, or a function over it) inside the batch's
+        transaction and returns its result. All of them commit together when the block ends, or none do.
+
+        Each call's changes are flushed at the end of its ``_transaction`` block, so a statement the database
+        refuses fails in the call that made it, with the same StoreError as alone; after each call the session
+        forgets the rows it loaded, so the next reads the database afresh, as in a transaction of its own. After a failure the block must end: the
+        transaction is rolled back (on PostgreSQL it takes no more statements).
+        """
+        if getattr(self._batch, "session", None) is not None:
+            raise RuntimeError("Store.batch: already in a batch on this thread")
+        try:
+            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                self._batch.session = session
+
+                def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+                    result = fn(*args, **kwargs)
+                    session.expunge_all()
+                    return result
+
+                try:
+                    yield run
+                finally:
+                    self._batch.session = None
+        except SQLAlchemyError as exc:  # the commit (or the rollback) failed
+            raise StoreError(self.display_url, "commit a batch of writes", self._describe(exc)) from exc
 
     # -- schema ------------------------------------------------------------------------------------------
 
