@@ -58,7 +58,12 @@ def drain(url: str, jobs: int, batch_jobs: int) -> dict[str, Any]:
     run = store.start_run(T0)
     writer = StoreWriter(store, batch_jobs=batch_jobs)
     holding, gate = threading.Event(), threading.Event()
-    writer.submit(lambda: holding.set() or gate.wait(60))
+
+    def hold() -> None:
+        holding.set()
+        gate.wait(60)
+
+    writer.submit(hold)
     holding.wait(10)  # the writer is held: the backlog queues behind it
     futures: list[Future[Any]] = []
     for i in range(jobs):
