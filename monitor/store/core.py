@@ -1,7 +1,8 @@
 """The Store itself: engine and sessions, schema migration, health check, and monitor runs.
 
 The other groups of methods (outages, events, usage, maintenance) are mixins composed into :class:`Store`;
-they share its one transaction helper, so every call runs in its own session and transaction.
+they share its one transaction helper, so every call runs in its own session and transaction, or, inside
+:meth:`Store.batch` (the store writer's batches), in the batch's.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ _MIGRATION_LOCK_KEY = 0x77_69_66_69  # "wifi"
 
 
 class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
-    """History on SQLite or PostgreSQL. Thread-safe: every call runs in its own session and transaction.
+    """History on SQLite or PostgreSQL. Thread-safe: every call runs in its own session and transaction (or
+    in the one of a :meth:`batch` open on the calling thread).
 
     ``timeout`` bounds each wait for the database: connecting, a locked SQLite file, a free pooled
     connection. Constructing a Store does not connect; :meth:`migrate` (at start-up) is the first call that

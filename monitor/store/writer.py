@@ -98,7 +98,8 @@ class StoreWriter:
     """Runs store writes on one daemon thread, in order, retrying database errors until they pass.
 
     ``on_latency(seconds)`` is called after every successful job with how long the call took (not the
-    time it waited in the queue, not failed attempts), e.g. to observe ``wifimon_store_write_seconds``.
+    time it waited in the queue, not failed attempts; for a job written in a batch, the batch's time divided by
+    its jobs), e.g. to observe ``wifimon_store_write_seconds``.
     ``backoff`` and ``max_backoff`` (seconds) shape the retry delays: doubling from the first to the cap.
     ``batch_jobs``: at most this many queued jobs in one transaction (1: each in its own).
     """
