@@ -18,6 +18,10 @@ with the reason, counted (``wifimon_notifications_total{result="given_up"}``), l
 ``wifimon alerts --undelivered`` and announced on the other channels (the ``service_undelivered`` rule).
 At start, the pending rows of channels no longer in the config are given up the same way.
 
+A shard's active sends only while it holds the shard's lease (``may_send``, asked just before each send and
+each Alertmanager re-push): an instance that was stopped past its lease wakes up to find it false and sends
+nothing the new holder also sends; its marks, if any got that far, are refused by the store's fence.
+
 Store writes (delivered marks, failed attempts, give-ups) go through the store writer, behind the write of
 the message itself, so a mark never precedes its row. Outbox reads run on the store's threads; while the store
 cannot be read a lane goes on with what it read last and what it was handed. A process killed at any point
@@ -137,7 +141,8 @@ class Delivery:
                  writer: StoreWriter,
                  on_result: Callable[[str, str], None] = lambda c, r: None,
                  on_depth: Callable[[int], None] = lambda n: None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 may_send: Callable[[], bool] | None = None):
         self._store = store
         self._writer = writer
         self.channels = channels
@@ -145,6 +150,7 @@ class Delivery:
         self._on_result = on_result
         self._on_depth = on_depth
         self._clock = clock
+        self._may_send = may_send or (lambda: True)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lanes = {name: _Lane(channel) for name, channel in channels.items()}
         self.store_failing_since: float | None = None  # outbox reads fail since then
@@ -269,11 +275,17 @@ class Delivery:
                 return min(lane.not_before.get(m.message_id, 0.0) for m in heads.values()) - now
         sem = asyncio.Semaphore(self._cfg.concurrency)
 
-        async def one(m: OutboxMessage) -> tuple[bool, float | None]:
+        async def one(m: OutboxMessage) -> tuple[bool, float | None] | None:
             async with sem:
+                if not self._may_send():  # the lease is not held (any more): the new holder sends it
+                    return None
                 return await self._send(lane, m)
 
-        results = await asyncio.gather(*(one(m) for m in due))
+        sent = await asyncio.gather(*(one(m) for m in due))
+        results = [r for r in sent if r is not None]
+        if len(results) < len(sent):
+            log.warning("delivery_held channel=%s queued=%d reason=lease_not_held", lane.name, len(queue))
+            return IDLE_SECONDS
         now = self._clock()
         if any(ok for ok, _ in results):
             if lane.failing_since is not None:
@@ -453,6 +465,8 @@ class Delivery:
             except TimeoutError:
                 pass
             for channel in managers:
+                if not self._may_send():
+                    break
                 try:
                     await channel.refresh(firing(channel.name))
                 except Exception as exc:  # the outbox still carries fire and resolve; this only keeps them alive

@@ -34,7 +34,9 @@ CLOSE_GRACE_SECONDS = 5.0
 class Alerting:
     def __init__(self, loaded: LoadedConfig, store: Store, writer: StoreWriter, metrics: ServiceMetrics,
                  registry: CollectorRegistry,
-                 windows: Callable[[], Sequence[MaintenanceWindow]] | None = None):
+                 windows: Callable[[], Sequence[MaintenanceWindow]] | None = None,
+                 may_send: Callable[[], bool] | None = None):
+        """``may_send``: asked before each send (a shard's active: whether it still holds the lease)."""
         settings = loaded.config.alerting
         base = loaded.path.parent
         self.tz = ZoneInfo(loaded.config.service.timezone)
@@ -47,7 +49,7 @@ class Alerting:
         self.delivery = Delivery(
             store, channels, settings.delivery, writer=writer,
             on_result=lambda c, r: metrics.notifications.labels(c, r).inc(),
-            on_depth=metrics.outbox_depth.set,
+            on_depth=metrics.outbox_depth.set, may_send=may_send,
         )
         self.alerter = Alerter(settings, store, writer, self.delivery, lambda: EMPTY, self.tz, registry,
                                windows=windows)
