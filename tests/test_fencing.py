@@ -116,7 +116,7 @@ def test_a_takeover_waits_for_a_write_in_flight_and_the_next_write_is_refused():
                 try:
                     take(b, "b", 60.0)
                     taken.set_result(None)
-                except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                except BaseException as exc:  # handed to the test thread
                     taken.set_exception(exc)
 
             def waiting_for_a_lock() -> bool:
