@@ -69,6 +69,8 @@ class ShardLease:
     async def renew(self) -> bool:
         """Renew the lease; False once it is lost: another holder has it, or no renewal succeeded for ``ttl``
         (a standby may have taken it by now). A failed renewal within that time is only logged."""
+        if self.lost:  # a fenced write said so first, and logged it
+            return False
         sent = time.monotonic()
         try:
             action, found, _ = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
