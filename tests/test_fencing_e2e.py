@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from monitor.cli.simulate import send_fault
 from monitor.store import Store
@@ -128,3 +128,44 @@ def test_a_stalled_active_woken_after_the_takeover_writes_nothing_sends_nothing_
             store.close()
             old_hook.close()
             new_hook.close()
+
+
+def test_an_active_whose_write_is_refused_stops_at_once_and_says_it_was_fenced(tmp_path: Path, database: str):
+    """The database's fence on its own (the process's clock says its lease is fine): the lease is taken
+    behind the active's back just after one of its renewals (a 30 s lease: the next is 10 s away), so its next
+    write (the transitions of its first probe round, or a heartbeat: every 5 s) is the first to find out.
+    Refused, rolled back, and the instance stops."""
+    config, _ = _fleet(tmp_path, database, [], aps_per_shard=20)
+    doc = yaml.safe_load(config.read_text(encoding="utf-8"))
+    doc["service"].update(probe_interval=30, lease_ttl=30)
+    config.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    store = Store(database)
+
+    def expiry() -> Any:
+        with store.engine.connect() as conn:
+            return conn.scalar(text("SELECT expires_at FROM leases WHERE name = 'shard 0/2'"))
+
+    with simulator(config, tmp_path):
+        active = Instance(tmp_path, config, "active", "0/2").start()
+        assert active.proc is not None
+        try:
+            first = expiry()  # it holds the lease and writes (its first probe round is still going: no matter)
+            wait_until("a renewal", lambda: expiry() != first, 30, every=0.05)
+            with store.engine.begin() as conn:
+                taken = conn.scalar(text("UPDATE leases SET holder = 'thief', expires_at = now() + interval '1 hour' "
+                                         "WHERE name = 'shard 0/2' RETURNING now()"))
+                # After the UPDATE, in its transaction: a write of the active in flight waits for it, then is refused.
+                rows = conn.scalar(select(func.count()).select_from(TransitionRow))
+            code = active.proc.wait(15)  # its next write, then a clean stop; the next renewal is 10 s away
+            log = (tmp_path / "active.log").read_text()
+            assert code == 1, log[-3000:]
+            assert "event=store_write_fenced" in log and "event=store_writer_fenced" in log
+            assert 'event=lease_lost lease="shard 0/2"' in log and "reason=fenced now=thief" in log
+            assert "lease lost to another instance; stopped watching" in log and "Traceback" not in log
+            [run] = store.runs(0, time.time() + 60)
+            assert run.watched_until < taken.timestamp() and run.stopped_at is None  # no write after the theft
+            with store.engine.connect() as conn:
+                assert conn.scalar(select(func.count()).select_from(TransitionRow)) == rows
+        finally:
+            _stop(active.proc)
+            store.close()
