@@ -123,7 +123,7 @@ class Service:
         self.active.set(1)
         loop = asyncio.get_running_loop()
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
-                             journal=self.store.journal_path(), admit=self.lease.held if self.lease else None,
+                             journal=self.store.journal_path(), journal_if=self.lease.held if self.lease else None,
                              on_fenced=lambda exc: loop.call_soon_threadsafe(self._fenced, exc, stop))
         await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
         now = time.time()

@@ -78,8 +78,9 @@ class ShardLease:
             log.warning("lease_renew_failed lease=%s error=%s", self.name, exc)
         else:
             if action == "wait":
-                log.error("lease_lost lease=%s holder=%s now=%s", self.name, self.holder,
-                          found.holder if found else "-")
+                if not self.lost:  # (a fenced write may have said so while this renewal was on its way)
+                    log.error("lease_lost lease=%s holder=%s now=%s", self.name, self.holder,
+                              found.holder if found else "-")
                 self.lost = True
                 return False
             self.last_renewed = sent

@@ -22,7 +22,7 @@ from monitor.domain.records import OutboxMessage
 from monitor.domain.vocabulary import Reason, Scope, Transition
 from monitor.store import LeaseFenced, Store, StoreError, outbox_delivered, save_alerting
 from monitor.store.schema import MonitorRun, TransitionRow
-from monitor.store.writer import StoreWriter, StoreWriterClosed
+from monitor.store.writer import StoreWriter
 from tests import dbs
 from tests.e2e import wait_until
 
@@ -205,20 +205,31 @@ def test_a_fenced_writer_leaves_a_journal_another_process_has_open(pair: tuple[S
     writer.close(5)
 
 
-def test_a_writer_refuses_jobs_while_the_lease_is_not_known_to_be_held(pair: tuple[Store, Store],
-                                                                       tmp_path: Path):
-    """``admit`` (the lease's own clock): a process that wakes up after its lease ran out queues nothing, so
-    nothing of it reaches a journal that another might replay."""
-    a, _ = pair
+def test_a_writer_journals_nothing_while_the_lease_is_not_known_to_be_held(pair: tuple[Store, Store],
+                                                                          tmp_path: Path):
+    """``journal_if`` (the lease's own clock): a process that wakes up after its lease ran out journals nothing, so
+    nothing of it reaches a journal that the new holder may replay. The job is still queued: if the lease is still
+    its own (a process that was only slow), it is written; if not, the fence refuses it."""
+    a, b = pair
+    take(a, "a", 0.0)
+    run = a.start_run(T0)
     held = True
     journal = tmp_path / "a.journal"
-    writer = StoreWriter(a, journal=journal, admit=lambda: held)
-    run = a.start_run(T0)
-    writer.submit_durable(a.heartbeat, run, T0 + 1).result(10)
+    gate = threading.Event()
+    writer = StoreWriter(a, journal=journal, journal_if=lambda: held)
+    first = writer.submit(gate.wait, 10)  # holds the queue: what follows waits, journaled or not
+    writer.submit_durable(a.heartbeat, run, T0 + 1)
+    journaled = journal.stat().st_size
+    assert journaled > 0
     held = False
-    refused = writer.submit_durable(a.record_transitions, [down("s1", T0 + 2)], run)
-    with pytest.raises(StoreWriterClosed, match="the lease is not held"):
-        refused.result(0)
-    assert journal.stat().st_size == 0
-    assert writer.close(5) is True  # what it took was written; the refused job was never its
-    assert transitions_of(a, run) == 0
+    slow = writer.submit_durable(a.record_transitions, [down("s1", T0 + 2)], run)
+    assert journal.stat().st_size == journaled  # queued, not journaled
+    gate.set()
+    first.result(10)
+    assert slow.result(10) == 1  # nobody took the lease: a slow process's write goes in
+    take(b, "b", 60.0)
+    stale = writer.submit_durable(a.record_transitions, [down("s2", T0 + 3)], run)
+    with pytest.raises(LeaseFenced):
+        stale.result(10)
+    assert transitions_of(a, run) == 1
+    writer.close(5)

@@ -37,9 +37,10 @@ to blame: the writer stops at once. Every job queued, spilled or submitted later
 (``store_writer_fenced``), ``on_fenced`` is called (once, from the writer thread), and the journal is emptied if
 this process alone has it open; if another has it open too (the new holder, started in the same directory,
 which replayed it at its takeover) it is left to that one. What the fenced instance had not written is dropped:
-the new holder decides from its own probes, so nothing is written twice or over its rows. ``admit`` (if given)
-is asked at every submission; while it says no (the lease is not known to be held) the job is refused the same
-way, before it reaches the journal.
+the new holder decides from its own probes, so nothing is written twice or over its rows. ``journal_if`` (if
+given) is asked at every durable submission; while it says no (the lease is not known to be held: a process
+woken past its lease) the job is queued without being journaled, so that nothing of it reaches a journal the new
+holder may replay; the fence decides whether it is written (a process that was only slow writes it).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class StoreWriter:
         max_jobs: int = 20_000,
         set_aside_after: int = 5,
         on_fenced: Callable[[LeaseFenced], object] | None = None,
-        admit: Callable[[], bool] | None = None,
+        journal_if: Callable[[], bool] | None = None,
     ) -> None:
         if not 0 < backoff <= max_backoff:
             raise ValueError(f"need 0 < backoff <= max_backoff, got {backoff} and {max_backoff}")
@@ -125,7 +126,7 @@ class StoreWriter:
         self._max_jobs = max_jobs
         self._set_aside_after = set_aside_after
         self._on_fenced = on_fenced
-        self._admit = admit
+        self._journal_if = journal_if
         self.fenced: LeaseFenced | None = None  # the refusal that stopped this writer (see the module docstring)
         self._jobs: deque[_Job] = deque()
         self._cond = threading.Condition()
@@ -183,18 +184,16 @@ class StoreWriter:
             if self.fenced is not None:
                 job.future.set_exception(self.fenced)
                 return job.future
-            if self._admit is not None and not self._admit():
-                job.future.set_exception(StoreWriterClosed(
-                    f"store writer for {self._store.display_url}: the lease is not held, {job.name} refused"))
-                return job.future
             if self._closing:
                 raise StoreWriterClosed(
                     f"store writer for {self._store.display_url} is closed; {job.name} refused"
                 )
+            journaling = durable and (self._journal_if is None or self._journal_if())
             if job.latest:
                 for i, old in enumerate(self._jobs):
                     if old.latest and old.fn == job.fn and not (i == 0 and self._busy):
-                        self._journaled(job)  # a replay writes the superseded one too, then this one: harmless
+                        if journaling:  # a replay writes the superseded one too, then this one: harmless
+                            self._journaled(job)
                         self._jobs[i] = job
                         previous: Future[Any] = old.future
 
@@ -204,7 +203,7 @@ class StoreWriter:
                         job.future.add_done_callback(forward)
                         return job.future
             spilling = self._spill_offset is not None or len(self._jobs) >= self._max_jobs
-            offset = self._journaled(job) if durable else None
+            offset = self._journaled(job) if journaling else None
             if spilling:
                 if offset is not None:
                     if self._spill_offset is None:
