@@ -131,7 +131,7 @@ class Service:
         last = await self.store.call(self.store.last_states)
         await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
-                            windows=lambda: self.maintenance.windows, may_send=self.lease.held if self.lease else None)
+                            windows=lambda: self.maintenance.windows, gate=self.lease)
         await self.store.call(alerting.restore)
         # The report covers every site; of several shards, shard 0's active writes it (under a lease as well).
         shard = self.inventory.shard

@@ -97,6 +97,18 @@ class ShardLease:
         the one that holds whatever the local clock says."""
         return not self.lost and not lease_lost(self.last_renewed, time.monotonic(), self.ttl)
 
+    async def confirm(self, timeout: float) -> bool:
+        """:meth:`held`, and the database agrees that this process holds the lease (asked before sending: a
+        pause that stopped the local clock too is caught here). If the database does not answer within
+        ``timeout``, the local clock decides: a page must not wait for the store, and a renewal that keeps
+        failing stops the instance within a TTL."""
+        if not self.held():
+            return False
+        try:
+            return await asyncio.wait_for(self.store.call(self.store.holds, self.name, self.holder), timeout)
+        except (StoreError, TimeoutError):
+            return self.held()
+
     def fenced(self, exc: LeaseFenced) -> None:
         """The store refused a write: another instance holds the lease (found out before the next renewal)."""
         if not self.lost:

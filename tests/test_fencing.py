@@ -9,6 +9,7 @@ the lease with a TTL of 0, so that ``b`` may take it at once (the database's clo
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import threading
 from collections.abc import Iterator
@@ -16,12 +17,14 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from monitor.domain.records import OutboxMessage
 from monitor.domain.vocabulary import Reason, Scope, Transition
 from monitor.store import LeaseFenced, Store, StoreError, outbox_delivered, save_alerting
-from monitor.store.schema import MonitorRun, TransitionRow
+from monitor.lease import ShardLease
+from monitor.store.schema import LeaseRow, MonitorRun, TransitionRow
+from monitor.store.timestamps import to_datetime
 from monitor.store.writer import StoreWriter
 from tests import dbs
 from tests.e2e import wait_until
@@ -233,3 +236,21 @@ def test_a_writer_journals_nothing_while_the_lease_is_not_known_to_be_held(pair:
         stale.result(10)
     assert transitions_of(a, run) == 1
     writer.close(5)
+
+
+# -- sending ----------------------------------------------------------------------------------------------
+
+
+async def test_before_sending_the_database_is_asked_so_a_pause_that_stopped_the_clock_sends_nothing(
+        pair: tuple[Store, Store]):
+    """Delivery's gate (``ShardLease.confirm``): the lease's own clock cannot see a pause that stopped it (a
+    paused VM); the database can."""
+    a, b = pair
+    lease = ShardLease(a, LEASE, 60.0)
+    assert await lease.acquire(asyncio.Event(), standby=False)
+    assert lease.held() and await lease.confirm(1.0)
+    with a.engine.begin() as conn:  # the lease lapses by the database's clock while the holder's clock stood still
+        conn.execute(update(LeaseRow).where(LeaseRow.name == LEASE).values(expires_at=to_datetime(T0)))
+    take(b, "b", 60.0)
+    assert lease.held()  # its clock cannot tell
+    assert not await lease.confirm(1.0)  # the database can: nothing is sent

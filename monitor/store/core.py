@@ -347,6 +347,11 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
             row.expires_at = to_datetime(self._db_now(s))
             return True
 
+    def holds(self, name: str, holder: str) -> bool:
+        """Whether the lease ``name`` names ``holder`` now (a read: see :meth:`fence` for the writes)."""
+        with self._transaction(f"read lease {name}", fenced=False) as s:
+            return s.scalar(select(LeaseRow.holder).where(LeaseRow.name == name)) == holder
+
     def _db_now(self, s: Session) -> float:
         if self._dialect == "postgresql":
             return float(s.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one())
