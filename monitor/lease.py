@@ -35,6 +35,7 @@ class ShardLease:
         self.lost = False  # lost for good: another holder took it, or the store fenced a write
         self.previous: Lease | None = None  # the lease as found when this process took it
         self.taken_at = 0.0  # the database's clock then
+        self._asking: asyncio.Future[bool] | None = None  # a read of the lease row in flight (confirm)
 
     async def acquire(self, stop: asyncio.Event, standby: bool) -> bool:
         """Wait until this process holds the lease (True) or ``stop`` is set (False). A standby lets one
@@ -104,8 +105,11 @@ class ShardLease:
         failing stops the instance within a TTL."""
         if not self.held():
             return False
+        if self._asking is None or self._asking.done():  # one read at a time: a hung database holds one thread
+            self._asking = asyncio.ensure_future(self.store.call(self.store.holds, self.name, self.holder))
+            self._asking.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved, even if late
         try:
-            return await asyncio.wait_for(self.store.call(self.store.holds, self.name, self.holder), timeout)
+            return await asyncio.wait_for(asyncio.shield(self._asking), timeout)
         except (StoreError, TimeoutError):
             return self.held()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -254,3 +255,20 @@ async def test_before_sending_the_database_is_asked_so_a_pause_that_stopped_the_
     take(b, "b", 60.0)
     assert lease.held()  # its clock cannot tell
     assert not await lease.confirm(1.0)  # the database can: nothing is sent
+
+
+async def test_while_the_database_does_not_answer_the_lease_clock_decides_whether_to_send():
+    """A page must not wait for a dead store: unreachable, ``confirm`` falls back on ``held`` (a renewal that
+    keeps failing stops the instance within a TTL anyway)."""
+    from tests.ports import free_port
+
+    dead = Store(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none", timeout=1.0)
+    try:
+        lease = ShardLease(dead, LEASE, 60.0)
+        assert not await lease.confirm(1.0)  # never held
+        lease.last_renewed = time.monotonic()  # as after a renewal that succeeded just now
+        assert await lease.confirm(1.0)
+        lease.last_renewed = time.monotonic() - 60.0  # a lease's age ago
+        assert not await lease.confirm(1.0)
+    finally:
+        dead.close()
