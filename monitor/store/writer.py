@@ -299,10 +299,13 @@ class StoreWriter:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(path, "a+b")  # kept open for the writer's life
-            # Shared: whoever has the journal open holds this, so a fenced writer can tell if it is alone.
-            fcntl.flock(self._journal.fileno(), fcntl.LOCK_SH)
         except OSError as exc:
             log.error("store_journal_unusable path=%s error=%s (durable writes are kept in memory only)", path, exc)
+            return
+        try:  # shared: whoever has the journal open holds this, so a fenced writer can tell if it is alone
+            fcntl.flock(self._journal.fileno(), fcntl.LOCK_SH)
+        except OSError as exc:  # a file system without locks: a fenced writer then leaves the journal as it is
+            log.warning("store_journal_lock_failed path=%s error=%s", path, exc)
 
     def _journaled(self, job: _Job) -> int | None:
         """Append the job to the journal (under the lock); its offset, or None if it cannot be journaled."""
