@@ -9,6 +9,8 @@ It lives here, at the bottom of the dependency graph, because ``collectors/`` im
     ├── FdLimitError                  collectors.fast_snmp: the open-files limit is below one socket per target
     ├── ConfigError                   monitor.config: a config that cannot be used (``problems``: each located)
     ├── StoreError                    monitor.store: the database failed (``url`` masked, ``action``, ``detail``)
+    ├── LeaseFenced                   monitor.store: a write refused, another instance holds the lease (not retried)
+    ├── LeaseLost                     monitor.app: the instance stopped watching, its shard's lease is another's
     ├── ChannelError                  monitor.alerting.channels: one delivery attempt failed
     ├── ControlError                  monitor.cli.simulate: the simulator's control API refused or is unreachable
     └── UsageError                    monitor.cli: a command's arguments refused (exit code 1)

@@ -39,7 +39,7 @@ from monitor.exposition.rendering import FleetExposition
 from monitor.polling.poller import Poller
 from monitor.report.build import month_to_date
 from monitor.report.job import ReportJob, build_report_job
-from monitor.store import Store, StoreError
+from monitor.store import LeaseFenced, Store, StoreError
 from monitor.store.writer import StoreWriter
 from monitor.polling.traps import start_traps
 from collectors.errors import WifimonError
@@ -122,15 +122,17 @@ class Service:
         # Renewed from now on, start-up included (a long crash journal to replay may outlast a lease).
         renewing = asyncio.create_task(self._renewing(stop), name="lease") if self.lease is not None else None
         self.active.set(1)
+        loop = asyncio.get_running_loop()
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
-                             journal=self.store.journal_path())
+                             journal=self.store.journal_path(), journal_if=self.lease.held if self.lease else None,
+                             on_fenced=lambda exc: loop.call_soon_threadsafe(self._fenced, exc, stop))
         await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
         now = time.time()
         run_id = await self.store.call(self.store.start_run, now)
         last = await self.store.call(self.store.last_states)
         await self._refresh_maintenance()  # before the first round: a site in a window is never probed as active
         alerting = Alerting(self.loaded, self.store, writer, self.metrics, self.registry,
-                            windows=lambda: self.maintenance.windows)
+                            windows=lambda: self.maintenance.windows, gate=self.lease)
         await self.store.call(alerting.restore)
         # The report covers every site; of several shards, shard 0's active writes it (under a lease as well).
         shard = self.inventory.shard
@@ -300,9 +302,19 @@ class Service:
         while not stop.is_set():
             await asyncio.sleep(self.lease.every)
             if not await self.lease.renew():
-                self.lost = True
-                self.active.set(0)
-                stop.set()
+                self._lose(stop)
+
+    def _fenced(self, exc: LeaseFenced, stop: asyncio.Event) -> None:
+        """The store refused a write of this instance: another holds the shard's lease. Stop as at a lost
+        renewal; what was not written is the new holder's to decide (monitor.store.writer)."""
+        if self.lease is not None:
+            self.lease.fenced(exc)
+        self._lose(stop)
+
+    def _lose(self, stop: asyncio.Event) -> None:
+        self.lost = True
+        self.active.set(0)
+        stop.set()
 
     async def _once(self, name: str, work: Callable[[], Awaitable[object]]) -> None:
         """Run ``work`` only while holding the lease ``name`` (any backend), so that two instances never both

@@ -14,7 +14,7 @@ import socket
 import time
 
 from monitor.domain.shards import Lease, lease_lost, taking_over
-from monitor.store import Store, StoreError
+from monitor.store import LeaseFenced, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,13 @@ class ShardLease:
         self.ttl = ttl
         self.every = ttl / 3
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:255]
-        self.last_renewed: float | None = None  # local monotonic time of the last renewal that succeeded
+        # Local monotonic time at which the last successful renewal was *sent*: the database set the expiry
+        # one ttl after it read its clock, which was later, so the lease is held until at least this + ttl.
+        self.last_renewed: float | None = None
+        self.lost = False  # lost for good: another holder took it, or the store fenced a write
         self.previous: Lease | None = None  # the lease as found when this process took it
         self.taken_at = 0.0  # the database's clock then
+        self._asking: asyncio.Future[bool] | None = None  # a read of the lease row in flight (confirm)
 
     async def acquire(self, stop: asyncio.Event, standby: bool) -> bool:
         """Wait until this process holds the lease (True) or ``stop`` is set (False). A standby lets one
@@ -40,13 +44,15 @@ class ShardLease:
             return False
         waiting_for: str | None = None
         while True:
+            sent = time.monotonic()
             try:
                 action, found, now = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
             except StoreError as exc:
                 log.warning("lease_check_failed lease=%s error=%s retry_in=%.1fs", self.name, exc, self.every)
             else:
                 if action != "wait":
-                    self.last_renewed, self.previous, self.taken_at = time.monotonic(), found, now
+                    self.last_renewed, self.previous, self.taken_at = sent, found, now
+                    self.store.fence(self.name, self.holder)  # every write from now on checks it still holds it
                     log.info("lease_acquired lease=%s holder=%s previous=%s", self.name, self.holder,
                              found.holder if found else "-")
                     return True
@@ -64,20 +70,55 @@ class ShardLease:
     async def renew(self) -> bool:
         """Renew the lease; False once it is lost: another holder has it, or no renewal succeeded for ``ttl``
         (a standby may have taken it by now). A failed renewal within that time is only logged."""
+        if self.lost:  # a fenced write said so first, and logged it
+            return False
+        sent = time.monotonic()
         try:
             action, found, _ = await self.store.call(self.store.lease, self.name, self.holder, self.ttl)
         except StoreError as exc:
             log.warning("lease_renew_failed lease=%s error=%s", self.name, exc)
         else:
             if action == "wait":
-                log.error("lease_lost lease=%s holder=%s now=%s", self.name, self.holder,
-                          found.holder if found else "-")
+                if not self.lost:  # (a fenced write may have said so while this renewal was on its way)
+                    log.error("lease_lost lease=%s holder=%s now=%s", self.name, self.holder,
+                              found.holder if found else "-")
+                self.lost = True
                 return False
-            self.last_renewed = time.monotonic()
+            self.last_renewed = sent
         if lease_lost(self.last_renewed, time.monotonic(), self.ttl):
             log.error("lease_lost lease=%s holder=%s reason=not_renewed_for_%gs", self.name, self.holder, self.ttl)
+            self.lost = True
             return False
         return True
+
+    def held(self) -> bool:
+        """Whether this process may act for the shard now, by its own clock: not lost, and the last renewal is
+        younger than the lease (a process that was stopped wakes up with an old one). Cheap, no I/O: asked
+        before each notification is sent and each write is queued. The database's fence (``Store.fence``) is
+        the one that holds whatever the local clock says."""
+        return not self.lost and not lease_lost(self.last_renewed, time.monotonic(), self.ttl)
+
+    async def confirm(self, timeout: float) -> bool:
+        """:meth:`held`, and the database agrees that this process holds the lease (asked before sending: a
+        pause that stopped the local clock too is caught here). If the database does not answer within
+        ``timeout``, the local clock decides: a page must not wait for the store, and a renewal that keeps
+        failing stops the instance within a TTL."""
+        if not self.held():
+            return False
+        if self._asking is None or self._asking.done():  # one read at a time: a hung database holds one thread
+            self._asking = asyncio.ensure_future(self.store.call(self.store.holds, self.name, self.holder))
+            self._asking.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved, even if late
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._asking), timeout)
+        except (StoreError, TimeoutError):
+            return self.held()
+
+    def fenced(self, exc: LeaseFenced) -> None:
+        """The store refused a write: another instance holds the lease (found out before the next renewal)."""
+        if not self.lost:
+            self.lost = True
+            log.error("lease_lost lease=%s holder=%s reason=fenced now=%s", self.name, self.holder,
+                      exc.current or "-")
 
     async def release(self) -> None:
         try:

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 import zlib
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import httpx
@@ -94,6 +94,76 @@ def test_a_snapshot_is_rendered_once_and_a_new_one_carries_uptimes_and_changed_s
     assert second is not first and second.text == _library(snaps[-1], False)
     assert b'wifi_ap_uptime_seconds{ap="a1",site="s1"} 1344.5\n' in second.text  # the clock, not the kept lines
     assert b'wifi_ap_up{ap="f1-ap1",site="f1"} 0.0\n' in second.text
+
+
+# A different value for every field of the views: a field the kept lines ignore by mistake shows as a stale line.
+_AP_CHANGES: dict[str, object] = dict(
+    ap="a1-new", site="s9", address="127.0.0.9:161", profile="generic", model="U6-Pro", status=ApStatus.MAINTENANCE,
+    since=170.0, reason=Reason.SNMP_ERROR, probe_duration=0.5, last_success_at=190.0, probes=6, probe_failures=2,
+    uptime_seconds=99.0, uptime_at=199.0, clients=(ClientCount("radio", 2, "ng"),), rx_bytes=11, tx_bytes=None,
+    reboots=3, cpu_ratio=None, memory_ratio=0.75, radios=(RadioStats("ng", 11, 0.9, -80.0),), last_poll_at=195.0)
+_UPLINK_CHANGES: dict[str, object] = dict(device="f1-lte2", status=ApStatus.DOWN, probe_duration=0.9,
+                                          lte=LteSignal(rsrp_dbm=-110.0, rsrq_db=None, sinr_db=3.0))
+_SITE_CHANGES: dict[str, object] = dict(status=SiteStatus.DOWN, since=180.0, reason=Reason.UPLINK_DOWN,
+                                        in_service=False, uplink=None, availability_month_to_date=0.5)
+
+
+def _field_changes(snap: Snapshot) -> list[tuple[str, Snapshot]]:
+    """``snap`` with one field of one view changed, for every field of the AP, uplink and site views."""
+    odd, ferry = snap.sites
+    a1, a2 = odd.aps
+    out = []
+    for name, value in _AP_CHANGES.items():
+        out.append((f"ap.{name}", (replace(odd, aps=(replace(a1, **{name: value}), a2)), ferry)))
+    for name, value in _UPLINK_CHANGES.items():
+        out.append((f"uplink.{name}", (odd, replace(ferry, uplink=replace(ferry.uplink, **{name: value})))))
+    for name, value in _SITE_CHANGES.items():
+        out.append((f"site.{name}", (replace(odd, **{name: value}), ferry)))
+    out.append(("site.site", (replace(odd, site=odd.site.model_copy(update={"name": "동문시장"})), ferry)))
+    out.append(("site.aps", (replace(odd, aps=(a1,)), ferry)))
+    return [(what, replace(snap, sites=sites, version=snap.version + 1)) for what, sites in out]
+
+
+def test_every_field_of_a_view_is_in_the_text_of_the_next_snapshot() -> None:
+    """A site's lines are kept while what they show is the same: a change of any field, probed or not, is in the
+    next snapshot's text exactly as the library writes it (the kept lines never go stale)."""
+    base = _snapshot()
+    assert set(_AP_CHANGES) == {f.name for f in fields(ApView)}  # a new field needs a case here
+    assert set(_UPLINK_CHANGES) == {f.name for f in fields(UplinkView)}
+    assert set(_SITE_CHANGES) | {"site", "aps"} == {f.name for f in fields(SiteView)}
+    current = [base]
+    for what, changed in _field_changes(base):
+        current[0] = base
+        fleet = FleetExposition(lambda: current[0])
+        assert fleet.exposition(False).text == _library(base, False)  # warm: the base's lines are kept
+        current[0] = changed
+        assert fleet.exposition(False).text == _library(changed, False), what
+
+
+def test_a_probe_does_not_write_a_sites_other_lines_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new view that differs only in what probes change (counts, durations, last success, uptime) reuses the
+    site's kept lines; a state change writes them again."""
+    import monitor.exposition.rendering as rendering
+
+    written: list[str] = []
+    real = rendering.site_rows
+    monkeypatch.setattr(rendering, "site_rows", lambda sv: (written.append(sv.site.id), real(sv))[1])
+    base = _snapshot()
+    current = [base]
+    fleet = FleetExposition(lambda: current[0])
+    fleet.exposition(False)
+    assert written == ["s1", "f1"]
+    odd, ferry = base.sites
+    probed = replace(odd, aps=tuple(replace(a, probes=a.probes + 1, probe_duration=0.02, last_success_at=199.0,
+                                            uptime_seconds=2000.0, uptime_at=199.0) for a in odd.aps))
+    current[0] = replace(base, sites=(probed, replace(ferry, uplink=replace(ferry.uplink, probe_duration=0.4))),
+                         version=2)
+    text = fleet.exposition(False).text
+    assert written == ["s1", "f1"] and text == _library(current[0], False)
+    assert b'wifi_ap_probes_total{ap="a1",site="s1"} 6.0\n' in text
+    current[0] = replace(current[0], sites=(replace(probed, status=SiteStatus.DOWN), current[0].sites[1]), version=3)
+    assert fleet.exposition(False).text == _library(current[0], False)
+    assert written == ["s1", "f1", "s1"]
 
 
 @pytest.mark.parametrize("openmetrics", [False, True])

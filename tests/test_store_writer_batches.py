@@ -21,7 +21,7 @@ from monitor.alerting.alerter import to_record
 from monitor.store import Store, UsageRow, active_alerts, save_alerting
 from monitor.store.writer import StoreJobSetAside, StoreWriter
 from tests import dbs
-from tests.test_store_writer import T0, _alert, ap
+from tests.test_store_writer import T0, _alert, ap, hold
 
 store = dbs.store
 store_url = dbs.store_url
@@ -35,26 +35,13 @@ def usage(i: int) -> UsageRow:
                     tx_bytes=100)
 
 
-def held(writer: StoreWriter) -> threading.Event:
-    """A job at the head that holds the writer until the event is set, so that what follows queues up."""
-    holding, gate = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        holding.set()
-        gate.wait(30)
-
-    writer.submit(hold)
-    assert holding.wait(10)  # taken alone: what is queued from now on waits behind it
-    return gate
-
-
 def test_queued_jobs_are_written_in_batches_in_order(store: Store) -> None:
     """40 transitions of one AP (down, up, down, ...: each closes the outage the one before opened, so order
     matters) and 40 usage rows, queued behind a held job: written in a few transactions, in order, each once."""
     run = store.start_run(T0)
     writer = StoreWriter(store, batch_jobs=16)
     try:
-        gate = held(writer)
+        gate = hold(writer)
         futures: list[Future[Any]] = []
         for i in range(40):
             old, new = ("up", "down") if i % 2 == 0 else ("down", "up")
@@ -80,7 +67,7 @@ def test_a_job_refused_for_good_inside_a_batch_is_set_aside_alone(store: Store) 
     save_alerting(store, [to_record(_alert(T0))])
     writer = StoreWriter(store, backoff=0.01, max_backoff=0.02, set_aside_after=3)
     try:
-        gate = held(writer)
+        gate = hold(writer)
         good = [writer.submit_durable(store.add_usage, [usage(i)]) for i in (1, 2)]
         poison = writer.submit_durable(save_alerting, store, [to_record(_alert(T0 + 1))])
         good += [writer.submit_durable(store.add_usage, [usage(3)]),
@@ -119,7 +106,7 @@ def test_a_connection_lost_in_the_middle_of_a_batch_loses_and_doubles_nothing() 
         writer = StoreWriter(st, backoff=0.01, max_backoff=0.02)
         admin = Store(url)
         try:
-            gate = held(writer)
+            gate = hold(writer)
             paused, resume = threading.Event(), threading.Event()
 
             def pause(_: Store) -> None:  # a job of the batch that waits, its transaction open, for the kill

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.config.types import parse_duration
 from monitor.exposition.http import PostHandler, Response
-from monitor.store import Store, StoreError, acknowledge_alerts
+from monitor.store import LeaseFenced, Store, StoreError, acknowledge_alerts
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def ack_endpoint(store: Store, token: str | None, tz: ZoneInfo, on_ack: Callable
             return reply(400, {"error": f"bad request: {exc}"})
         try:
             acked = await store.call(acknowledge_alerts, store, target, by, comment, now, until_ts)
-        except StoreError as exc:
+        except (StoreError, LeaseFenced) as exc:  # fenced: another instance is the shard's active now
             return reply(503, {"error": str(exc)})
         except ValueError as exc:
             return reply(400, {"error": str(exc)})

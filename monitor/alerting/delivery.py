@@ -18,6 +18,13 @@ with the reason, counted (``wifimon_notifications_total{result="given_up"}``), l
 ``wifimon alerts --undelivered`` and announced on the other channels (the ``service_undelivered`` rule).
 At start, the pending rows of channels no longer in the config are given up the same way.
 
+A shard's active sends only while it holds the shard's lease (``gate``): before each pass that sends, and
+before each Alertmanager re-push, the database is asked who holds it (``confirm``: a wait of at most
+READ_WAIT_SECONDS; while the database does not answer, the local clock decides), and just before each send
+the lease's own clock is (``held``). An instance woken past its lease, even from a pause that stopped its
+clock, sends nothing the new holder also sends; its marks, if any got that far, are refused by the store's
+fence.
+
 Store writes (delivered marks, failed attempts, give-ups) go through the store writer, behind the write of
 the message itself, so a mark never precedes its row. Outbox reads run on the store's threads; while the store
 cannot be read a lane goes on with what it read last and what it was handed. A process killed at any point
@@ -35,7 +42,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.alerting.channels import Channel, ChannelError
 from monitor.alerting.channels.alertmanager import AlertmanagerChannel
@@ -60,6 +67,16 @@ READ_WAIT_SECONDS = 1.0  # a lane waits this long for an outbox read before it g
 SEND_LIMIT_SECONDS = 120.0  # channels time out on their own; this only catches one that forgot to
 RETRY_AFTER_LIMIT_SECONDS = 3600.0  # a peer's Retry-After is honoured up to this, even past max_backoff
 GIVEN_UP_KEPT = 100  # batches of given-up messages remembered per channel (for the service_undelivered rule)
+
+
+class Gate(Protocol):
+    """Whether this instance may send: ``monitor.lease.ShardLease`` for a shard's active."""
+
+    def held(self) -> bool:
+        """By the local clock, no I/O."""
+
+    async def confirm(self, timeout: float) -> bool:
+        """By the database, waiting at most ``timeout``; the local clock if it does not answer."""
 
 
 class _Pending:
@@ -137,7 +154,8 @@ class Delivery:
                  writer: StoreWriter,
                  on_result: Callable[[str, str], None] = lambda c, r: None,
                  on_depth: Callable[[int], None] = lambda n: None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 gate: Gate | None = None):
         self._store = store
         self._writer = writer
         self.channels = channels
@@ -145,6 +163,7 @@ class Delivery:
         self._on_result = on_result
         self._on_depth = on_depth
         self._clock = clock
+        self._gate = gate
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lanes = {name: _Lane(channel) for name, channel in channels.items()}
         self.store_failing_since: float | None = None  # outbox reads fail since then
@@ -267,13 +286,22 @@ class Delivery:
             due = [m for m in heads.values() if lane.not_before.get(m.message_id, 0.0) <= now]
             if not due:
                 return min(lane.not_before.get(m.message_id, 0.0) for m in heads.values()) - now
+        if self._gate is not None and not await self._gate.confirm(READ_WAIT_SECONDS):
+            log.warning("delivery_held channel=%s queued=%d reason=lease_not_held", lane.name, len(queue))
+            return IDLE_SECONDS  # another instance holds the lease (or will): it sends these
         sem = asyncio.Semaphore(self._cfg.concurrency)
 
-        async def one(m: OutboxMessage) -> tuple[bool, float | None]:
+        async def one(m: OutboxMessage) -> tuple[bool, float | None] | None:
             async with sem:
+                if self._gate is not None and not self._gate.held():  # lapsed while the pass went on
+                    return None
                 return await self._send(lane, m)
 
-        results = await asyncio.gather(*(one(m) for m in due))
+        sent = await asyncio.gather(*(one(m) for m in due))
+        results = [r for r in sent if r is not None]
+        if len(results) < len(sent):
+            log.warning("delivery_held channel=%s queued=%d reason=lease_not_held", lane.name, len(queue))
+            return IDLE_SECONDS
         now = self._clock()
         if any(ok for ok, _ in results):
             if lane.failing_since is not None:
@@ -453,6 +481,8 @@ class Delivery:
             except TimeoutError:
                 pass
             for channel in managers:
+                if self._gate is not None and not await self._gate.confirm(READ_WAIT_SECONDS):
+                    break
                 try:
                     await channel.refresh(firing(channel.name))
                 except Exception as exc:  # the outbox still carries fire and resolve; this only keeps them alive

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from monitor.alerting.ack import ack_endpoint
 from monitor.alerting.alerter import Alerter, AlertingSink
 from monitor.alerting.channels import build_channels
-from monitor.alerting.delivery import Delivery
+from monitor.alerting.delivery import Delivery, Gate
 from monitor.config.load import LoadedConfig, read_secret
 from monitor.exposition.http import PostHandler
 from monitor.exposition.metrics import ServiceMetrics
@@ -34,7 +34,9 @@ CLOSE_GRACE_SECONDS = 5.0
 class Alerting:
     def __init__(self, loaded: LoadedConfig, store: Store, writer: StoreWriter, metrics: ServiceMetrics,
                  registry: CollectorRegistry,
-                 windows: Callable[[], Sequence[MaintenanceWindow]] | None = None):
+                 windows: Callable[[], Sequence[MaintenanceWindow]] | None = None,
+                 gate: Gate | None = None):
+        """``gate``: a shard's active sends only while it holds the lease (see ``monitor.alerting.delivery``)."""
         settings = loaded.config.alerting
         base = loaded.path.parent
         self.tz = ZoneInfo(loaded.config.service.timezone)
@@ -47,7 +49,7 @@ class Alerting:
         self.delivery = Delivery(
             store, channels, settings.delivery, writer=writer,
             on_result=lambda c, r: metrics.notifications.labels(c, r).inc(),
-            on_depth=metrics.outbox_depth.set,
+            on_depth=metrics.outbox_depth.set, gate=gate,
         )
         self.alerter = Alerter(settings, store, writer, self.delivery, lambda: EMPTY, self.tz, registry,
                                windows=windows)

@@ -25,6 +25,10 @@ from monitor.exposition.snapshot import ApView, ControllerView, SiteView, Snapsh
 _SITE_UP = {SiteStatus.UP: 1.0, SiteStatus.DEGRADED: 1.0, SiteStatus.DOWN: 0.0}
 FLEET = tuple(name for name in METRICS if name.startswith("wifi_"))  # the families the snapshot gives, in order
 UPTIME = "wifi_ap_uptime_seconds"  # carried forward to the snapshot's time, so never kept with a site's lines
+# What every probe changes (``probe_rows``): rendered apart from the rest of a site's lines (``site_rows``),
+# which change only with a state, a poll or the config.
+PROBED = ("wifi_ap_probes", "wifi_ap_probe_failures", "wifi_ap_probe_duration_seconds",
+          "wifi_ap_last_success_timestamp_seconds", "wifi_uplink_probe_duration_seconds")
 
 Row = tuple[str, tuple[str, ...], float]  # family, label values in the family's label order, value
 
@@ -36,7 +40,8 @@ def _family(name: str, extra_labels: tuple[str, ...] | None = None) -> GaugeMetr
 
 
 def site_rows(sv: SiteView) -> Iterator[Row]:
-    """Every sample of one site and its devices, but the AP uptimes (``uptime_rows``): a function of the view alone."""
+    """Every sample of one site and its devices but what probes change (``probe_rows``) and the AP uptimes
+    (``uptime_rows``): a function of the view alone."""
     s = sv.site
     sid = s.id
     yield "wifi_site_info", (sid, s.name, s.category, s.district, _coord(s.lat), _coord(s.lon), s.kind), 1.0
@@ -57,8 +62,6 @@ def site_rows(sv: SiteView) -> Iterator[Row]:
     if sv.uplink is not None:
         u = sv.uplink
         yield "wifi_uplink_up", (sid, u.device), 1.0 if u.status == ApStatus.UP else 0.0
-        if u.probe_duration is not None:
-            yield "wifi_uplink_probe_duration_seconds", (sid, u.device), u.probe_duration
         if u.lte is not None and u.status == ApStatus.UP:
             for name, value in (("wifi_uplink_lte_rsrp_dbm", u.lte.rsrp_dbm), ("wifi_uplink_lte_rsrq_db", u.lte.rsrq_db),
                                 ("wifi_uplink_lte_sinr_db", u.lte.sinr_db)):
@@ -76,13 +79,7 @@ def _ap_rows(sid: str, a: ApView) -> Iterator[Row]:
     if a.since is not None:
         yield "wifi_ap_state_since_timestamp_seconds", key, a.since
     yield "wifi_ap_info", key + (a.profile, a.model, a.address), 1.0
-    yield "wifi_ap_probes", key, float(a.probes)
-    yield "wifi_ap_probe_failures", key, float(a.probe_failures)
     yield "wifi_ap_reboots", key, float(a.reboots)
-    if a.probe_duration is not None:
-        yield "wifi_ap_probe_duration_seconds", key, a.probe_duration
-    if a.last_success_at is not None:
-        yield "wifi_ap_last_success_timestamp_seconds", key, a.last_success_at
     if a.status != ApStatus.UP:
         return  # stale device readings would lie; up/state/info above still say what is known
     for labels, (count, rows) in client_series(a.clients).items():
@@ -106,6 +103,22 @@ def _ap_rows(sid: str, a: ApView) -> Iterator[Row]:
             yield "wifi_ap_radio_channel", key + (r.radio,), float(r.channel)
         if r.noise_dbm is not None:
             yield "wifi_ap_radio_noise_dbm", key + (r.radio,), r.noise_dbm
+
+
+def probe_rows(sv: SiteView) -> Iterator[Row]:
+    """The samples of the site's devices that every probe changes (``PROBED``)."""
+    sid = sv.site.id
+    u = sv.uplink
+    if u is not None and u.probe_duration is not None:
+        yield "wifi_uplink_probe_duration_seconds", (sid, u.device), u.probe_duration
+    for a in sv.aps:
+        key = (sid, a.ap)
+        yield "wifi_ap_probes", key, float(a.probes)
+        yield "wifi_ap_probe_failures", key, float(a.probe_failures)
+        if a.probe_duration is not None:
+            yield "wifi_ap_probe_duration_seconds", key, a.probe_duration
+        if a.last_success_at is not None:
+            yield "wifi_ap_last_success_timestamp_seconds", key, a.last_success_at
 
 
 def uptime_rows(sv: SiteView, now: float) -> Iterator[Row]:
@@ -141,7 +154,7 @@ class FleetCollector(Collector):
         snap = self._current()
         f = {name: _family(name) for name in FLEET}
         for sv in snap.sites:
-            for name, labels, value in chain(site_rows(sv), uptime_rows(sv, snap.taken_at)):
+            for name, labels, value in chain(site_rows(sv), probe_rows(sv), uptime_rows(sv, snap.taken_at)):
                 f[name].add_metric(list(labels), value)
         for name, labels, value in controller_rows(snap.controllers):
             f[name].add_metric(list(labels), value)

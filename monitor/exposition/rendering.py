@@ -3,9 +3,12 @@
 At 10,000 APs the fleet is some 300,000 samples; prometheus_client's generic path (metric families of sample
 tuples, then the encoder) takes seconds for them. Here the rows of ``monitor.exposition.metrics`` are written
 straight to exposition lines, byte for byte what prometheus_client writes for the same families (a test holds
-them equal in both formats), and a site's lines are kept while its view is the same object: the poller
-replaces the view of a site that changed and passes the others on, so a new snapshot costs its changed sites,
-the uptimes (carried to the snapshot's time, so never kept) and one join.
+them equal in both formats), and a site's lines are kept while what they show is the same. Every AP is probed
+every interval, so by the next scrape nearly every site's view is new: what a probe changes (the probe counts,
+durations and last success: ``PROBED``) and the uptimes (carried to the snapshot's time) are written anew for
+each snapshot, a few lines per AP; the rest of a site's lines (states, client counts, traffic, radios, the
+site's roll-up: most of the text) are kept while the view's other fields are equal (``_shown``) and written
+again only for the sites whose state, poll or availability changed. Then one join.
 
 The text (and its deflate stream, made when a scrape first asks for gzip) is kept for the latest snapshot;
 the service's own metrics, which change with every request, are rendered per scrape and joined to it
@@ -16,8 +19,8 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from operator import itemgetter
+from dataclasses import dataclass, fields
+from operator import attrgetter, itemgetter
 from typing import cast
 
 from prometheus_client import CollectorRegistry
@@ -28,13 +31,37 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from monitor.exposition.metric_names import METRICS
-from monitor.exposition.metrics import FLEET, UPTIME, Row, controller_rows, site_rows, uptime_rows
-from monitor.exposition.snapshot import SiteView, Snapshot
+from monitor.exposition.metrics import (FLEET, PROBED, UPTIME, Row, controller_rows, probe_rows, site_rows,
+                                        uptime_rows)
+from monitor.exposition.snapshot import ApView, SiteView, Snapshot, UplinkView
 
 # Deflate levels: the fleet's 24 MB (10,000 APs) at 1 takes a quarter of the CPU of 6 for 1.86 MB against 1.57 MB;
 # the per-scrape rest is small.
 FLEET_LEVEL, REST_LEVEL = 1, 6
 _go_float = cast(Callable[[float], str], floatToGoString)  # the encoders' own number format (untyped)
+
+# The view fields only ``probe_rows``, ``uptime_rows`` or nothing read: a site's kept lines do not depend on them.
+_AP_PROBED = {"probes", "probe_failures", "probe_duration", "last_success_at", "uptime_seconds", "uptime_at",
+              "last_poll_at"}
+_UPLINK_PROBED = {"probe_duration"}
+_FRESH = {*PROBED, UPTIME}  # families written anew for every snapshot
+
+
+def _getter(cls: type, leave_out: set[str]) -> Callable[[object], tuple[object, ...]]:
+    """The values of every field of ``cls`` but ``leave_out`` (two or more), as one tuple: a field added later
+    counts by default."""
+    names = [f.name for f in fields(cls) if f.name not in leave_out]
+    return cast(Callable[[object], tuple[object, ...]], attrgetter(*names))
+
+
+_ap_shown, _uplink_shown = _getter(ApView, _AP_PROBED), _getter(UplinkView, _UPLINK_PROBED)
+_site_shown = _getter(SiteView, {"aps", "uplink"})
+
+
+def _shown(sv: SiteView) -> tuple[object, ...]:
+    """What ``site_rows`` shows of a view: equal for two views, the same lines."""
+    uplink = None if sv.uplink is None else _uplink_shown(sv.uplink)
+    return _site_shown(sv), uplink, tuple(_ap_shown(a) for a in sv.aps)
 
 
 @dataclass(frozen=True)
@@ -107,7 +134,8 @@ class FleetExposition:
         self._current = current
         self._families = _families()
         self._headers = {False: _headers(False), True: _headers(True)}
-        self._sites: dict[int, tuple[SiteView, dict[str, str]]] = {}  # id(view) → (view, its lines per family)
+        self._sites: dict[str, tuple[SiteView, tuple[object, ...], dict[str, str]]] = {}  # site id → (its last
+        # view, what that shows, its lines per family)
         self._kept: dict[bool, tuple[Snapshot, Exposition]] = {}  # per format: the latest snapshot's text
 
     def exposition(self, openmetrics: bool, deflated: bool = False) -> Exposition:
@@ -126,17 +154,28 @@ class FleetExposition:
         return kept[1]
 
     def _render(self, snap: Snapshot, openmetrics: bool) -> bytes:
-        sites = {id(sv): self._sites.get(id(sv)) or (sv, self._lines(site_rows(sv))) for sv in snap.sites}
-        self._sites = sites  # views of no current snapshot are let go
-        site_lines = [lines for _, lines in sites.values()]
-        uptimes = self._lines(row for sv in snap.sites for row in uptime_rows(sv, snap.taken_at)).get(UPTIME, "")
+        kept, sites = self._sites, {}
+        for sv in snap.sites:
+            last = kept.get(sv.site.id)
+            if last is not None and last[0] is sv:
+                sites[sv.site.id] = last
+                continue
+            shown = _shown(sv)
+            if last is not None and last[1] == shown:
+                sites[sv.site.id] = sv, shown, last[2]
+            else:
+                sites[sv.site.id] = sv, shown, self._lines(site_rows(sv))
+        self._sites = sites  # sites of no current snapshot are let go
+        site_lines = [lines for _, _, lines in sites.values()]
+        fresh = self._lines(row for sv in snap.sites for row in probe_rows(sv))
+        fresh[UPTIME] = self._lines(row for sv in snap.sites for row in uptime_rows(sv, snap.taken_at)).get(UPTIME, "")
         controllers = self._lines(controller_rows(snap.controllers))
         headers = self._headers[openmetrics]
         parts: list[str] = []
         for name in FLEET:
             parts.append(headers[name])
-            if name == UPTIME:
-                parts.append(uptimes)
+            if name in _FRESH:
+                parts.append(fresh.get(name, ""))
             else:
                 parts.extend(lines[name] for lines in site_lines if name in lines)
             if name in controllers:

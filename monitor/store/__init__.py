@@ -11,7 +11,7 @@ caller can tell "retry later" from "this will never work".
 
 The package, one module per concern; import from ``monitor.store`` itself, which re-exports the API:
 
-- ``errors``: :class:`StoreError`.
+- ``errors``: :class:`StoreError`, :class:`LeaseFenced` (a fenced write refused: see ``Store.fence``).
 - ``records``: the dataclasses the store hands back and takes in.
 - ``timestamps``: unix seconds <-> aware UTC datetimes.
 - ``core``: :class:`Store` (engine, sessions, migrations, health check, monitor runs), composed of the
@@ -38,7 +38,7 @@ from monitor.store.alerting import (
     undelivered_messages,
 )
 from monitor.store.core import MIGRATIONS_DIR, Store
-from monitor.store.errors import StoreError
+from monitor.store.errors import LeaseFenced, StoreError
 from monitor.domain.records import (
     AlertRecord,
     MaintenanceWindow,
@@ -55,6 +55,7 @@ from monitor.store.report_queries import states_at, usage_totals
 __all__ = [
     "MIGRATIONS_DIR",
     "AlertRecord",
+    "LeaseFenced",
     "MaintenanceWindow",
     "OutageRecord",
     "OutboxMessage",

@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from monitor.store.schema import LeaseRow, MonitorRun
-from monitor.store.errors import StoreError
+from monitor.store.errors import LeaseFenced, StoreError
 from monitor.store.events import EventsMixin
 from monitor.store.maintenance import MaintenanceMixin
 from monitor.store.outages import OutagesMixin
@@ -48,6 +48,7 @@ READ_THREADS = 4  # concurrent calls of the running service (reads, acks): see S
 T = TypeVar("T")
 # Any constant will do: it only has to be the same for every wifimon process sharing one PostgreSQL.
 _MIGRATION_LOCK_KEY = 0x77_69_66_69  # "wifi"
+_WROTE = "wifimon_wrote"  # Session.info key: the transaction wrote something (see Store.fence)
 
 
 class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
@@ -81,6 +82,10 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         except SQLAlchemyError as exc:  # e.g. a driver that is not installed
             raise StoreError(self.display_url, "open", self._describe(exc)) from None
         self._dialect = self._engine.dialect.name
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        event.listen(self._sessions, "after_flush", _note_flush)
+        event.listen(self._sessions, "do_orm_execute", _note_statement)
+        self._fence: tuple[str, str] | None = None  # (lease, holder): see fence()
         # Threads start on first use: a CLI that never calls call() starts none.
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="store-read")
         self._batch = threading.local()  # .session: the batch open on this thread (see batch)
@@ -127,17 +132,21 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         return message[:500]
 
     @contextmanager
-    def _transaction(self, action: str) -> Iterator[Session]:
-        """A session in one transaction, committed on success; database errors become StoreError. Within
-        :meth:`batch` on this thread, the batch's session and transaction instead."""
+    def _transaction(self, action: str, *, fenced: bool = True) -> Iterator[Session]:
+        """A session in one transaction, committed on success; database errors become StoreError. Once
+        :meth:`fence` was called, a transaction that wrote anything commits only if the lease is still this
+        store's holder's (else :class:`LeaseFenced`, rolled back); ``fenced=False`` for the lease's own. Within
+        :meth:`batch` on this thread, the batch's session and transaction instead (the batch checks the fence,
+        once, before its commit)."""
         shared: Session | None = getattr(self._batch, "session", None)
         try:
             if shared is not None:
                 yield shared
                 shared.flush()  # what the database refuses fails here, naming this action, as a commit would
             else:
-                with Session(self._engine, expire_on_commit=False) as session, session.begin():
+                with self._sessions() as session, session.begin():
                     yield session
+                    self._check_fence_before_commit(session, action, self._fence if fenced else None)
         except SQLAlchemyError as exc:
             raise StoreError(self.display_url, action, self._describe(exc)) from exc
 
@@ -145,17 +154,20 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
     def batch(self) -> Iterator[Callable[..., Any]]:
         """One transaction for several calls on this thread (the store writer's queued jobs): yields ``run``;
         ``run(fn, *args)`` calls ``fn`` (a method of this store, or a function over it) inside the batch's
-        transaction and returns its result. All of them commit together when the block ends, or none do.
+        transaction and returns its result. All of them commit together when the block ends, or none do (a
+        fenced store checks its lease once, before that commit: :class:`LeaseFenced` rolls the whole batch back).
 
         Each call's changes are flushed at the end of its ``_transaction`` block, so a statement the database
         refuses fails in the call that made it, with the same StoreError as alone; after each call the session
-        forgets the rows it loaded, so the next reads the database afresh, as in a transaction of its own. After a failure the block must end: the
-        transaction is rolled back (on PostgreSQL it takes no more statements).
+        forgets the rows it loaded, so the next reads the database afresh, as in a transaction of its own.
+        After a failure the block must end: the transaction is rolled back (on PostgreSQL it takes no more
+        statements).
         """
         if getattr(self._batch, "session", None) is not None:
             raise RuntimeError("Store.batch: already in a batch on this thread")
+        action = "commit a batch of writes"
         try:
-            with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            with self._sessions() as session, session.begin():
                 self._batch.session = session
 
                 def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -167,8 +179,32 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
                     yield run
                 finally:
                     self._batch.session = None
-        except SQLAlchemyError as exc:  # the commit (or the rollback) failed
-            raise StoreError(self.display_url, "commit a batch of writes", self._describe(exc)) from exc
+                self._check_fence_before_commit(session, action, self._fence)
+        except SQLAlchemyError as exc:  # the fence's statement, the commit or the rollback failed
+            raise StoreError(self.display_url, action, self._describe(exc)) from exc
+
+    def fence(self, lease: str, holder: str) -> None:
+        """From now on, fence this store's writes by the lease ``lease``: every transaction that writes checks,
+        last before its commit and in the same transaction, that ``holder`` still holds it, and holds the lease
+        row (FOR SHARE) until the commit. A takeover (``lease``: SELECT … FOR UPDATE) therefore waits for a
+        write in flight and every later write of this store is refused: a process that stalled past its lease
+        never writes over the new holder's rows, whatever its own clock says. Costs one statement per write
+        transaction (bench/fence.py)."""
+        self._fence = (lease, holder)
+
+    def _check_fence_before_commit(self, s: Session, action: str, fence: tuple[str, str] | None) -> None:
+        if fence is None:
+            return
+        s.flush()  # what the ORM would write at the commit counts as written
+        if s.info.get(_WROTE):
+            self._check_fence(s, action, *fence)
+
+    def _check_fence(self, s: Session, action: str, lease: str, holder: str) -> None:
+        current = s.scalar(select(LeaseRow.holder).where(LeaseRow.name == lease).with_for_update(read=True))
+        if current != holder:
+            log.error("store_write_fenced url=%s action=%s lease=%s holder=%s current=%s", self.display_url,
+                      action, lease, holder, current or "-")
+            raise LeaseFenced(self.display_url, action, lease, holder, current or "")
 
     # -- schema ------------------------------------------------------------------------------------------
 
@@ -328,7 +364,7 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         The database's clock decides, so that instances on machines whose clocks differ agree. One row per
         lease, locked for the decision (SELECT … FOR UPDATE): two standbys never both acquire it.
         """
-        with self._transaction(f"lease {name}") as s:
+        with self._transaction(f"lease {name}", fenced=False) as s:
             now = self._db_now(s)
             epoch = to_datetime(0.0)
             if self._dialect == "postgresql":
@@ -351,12 +387,17 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
     def release(self, name: str, holder: str) -> bool:
         """Give the lease up now (a clean stop), if ``holder`` still holds it: a standby need not wait it out.
         Whether it did (False: another holds it by now)."""
-        with self._transaction(f"release lease {name}") as s:
+        with self._transaction(f"release lease {name}", fenced=False) as s:
             row = s.scalars(select(LeaseRow).where(LeaseRow.name == name).with_for_update()).first()
             if row is None or row.holder != holder:
                 return False
             row.expires_at = to_datetime(self._db_now(s))
             return True
+
+    def holds(self, name: str, holder: str) -> bool:
+        """Whether the lease ``name`` names ``holder`` now (a read: see :meth:`fence` for the writes)."""
+        with self._transaction(f"read lease {name}", fenced=False) as s:
+            return s.scalar(select(LeaseRow.holder).where(LeaseRow.name == name)) == holder
 
     def _db_now(self, s: Session) -> float:
         if self._dialect == "postgresql":
@@ -365,6 +406,15 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_WROTE] = True  # a flush that had nothing to write does not get here
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def _normalise(url: URL) -> URL:

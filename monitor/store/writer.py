@@ -40,11 +40,23 @@ queue holds at most the newest one; any other job submitted while the queue is f
 (:attr:`dropped`). Transitions, outages, events, alert states, outbox marks and acknowledgement voids are
 all durable, so a full queue never drops them; only without a usable journal do they stay in memory past the
 bound (``store_queue_full`` says so).
+
+**Fenced** (a lease holder's store, ``Store.fence``): a job refused with :class:`~monitor.store.LeaseFenced`
+means another instance holds the shard's lease now and owns its rows. Retrying cannot help and the job is not
+to blame: the writer stops at once. Every job queued, spilled or submitted later fails with that error, unwritten
+(``store_writer_fenced``), ``on_fenced`` is called (once, from the writer thread), and the journal is emptied if
+this process alone has it open; if another has it open too (the new holder, started in the same directory,
+which replayed it at its takeover) it is left to that one. What the fenced instance had not written is dropped:
+the new holder decides from its own probes, so nothing is written twice or over its rows. ``journal_if`` (if
+given) is asked at every durable submission; while it says no (the lease is not known to be held: a process
+woken past its lease) the job is queued without being journaled, so that nothing of it reaches a journal the new
+holder may replay; the fence decides whether it is written (a process that was only slow writes it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
 import logging
 import os
@@ -59,7 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from monitor.store import Store, StoreError
+from monitor.store import LeaseFenced, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +127,8 @@ class StoreWriter:
         max_jobs: int = 20_000,
         set_aside_after: int = 5,
         batch_jobs: int = 200,
+        on_fenced: Callable[[LeaseFenced], object] | None = None,
+        journal_if: Callable[[], bool] | None = None,
     ) -> None:
         if not 0 < backoff <= max_backoff:
             raise ValueError(f"need 0 < backoff <= max_backoff, got {backoff} and {max_backoff}")
@@ -128,6 +142,9 @@ class StoreWriter:
         self._max_jobs = max_jobs
         self._set_aside_after = set_aside_after
         self._batch_jobs = batch_jobs
+        self._on_fenced = on_fenced
+        self._journal_if = journal_if
+        self.fenced: LeaseFenced | None = None  # the refusal that stopped this writer (see the module docstring)
         self._jobs: deque[_Job] = deque()
         self._cond = threading.Condition()
         self._closing = False  # no new jobs; drain what is queued
@@ -181,14 +198,19 @@ class StoreWriter:
 
     def _queue(self, job: _Job, durable: bool) -> Future[Any]:
         with self._cond:
+            if self.fenced is not None:
+                job.future.set_exception(self.fenced)
+                return job.future
             if self._closing:
                 raise StoreWriterClosed(
                     f"store writer for {self._store.display_url} is closed; {job.name} refused"
                 )
+            journaling = durable and (self._journal_if is None or self._journal_if())
             if job.latest:
                 for i, old in enumerate(self._jobs):
                     if old.latest and old.fn == job.fn and not old.taken:
-                        self._journaled(job)  # a replay writes the superseded one too, then this one: harmless
+                        if journaling:  # a replay writes the superseded one too, then this one: harmless
+                            self._journaled(job)
                         self._jobs[i] = job
                         previous: Future[Any] = old.future
 
@@ -198,7 +220,7 @@ class StoreWriter:
                         job.future.add_done_callback(forward)
                         return job.future
             spilling = self._spill_offset is not None or len(self._jobs) >= self._max_jobs
-            offset = self._journaled(job) if durable else None
+            offset = self._journaled(job) if journaling else None
             if spilling:
                 if offset is not None:
                     if self._spill_offset is None:
@@ -244,7 +266,7 @@ class StoreWriter:
             self._cond.notify()
         while True:
             with self._cond:
-                if not self._spilling():  # the writer thread reads the journal back and clears it
+                if not self._spilling() or self.fenced is not None:  # the thread reads it back and clears it
                     last, count = self._last_loaded, self._loaded
                     break
                 self._cond.wait(0.5)
@@ -268,7 +290,7 @@ class StoreWriter:
             self._cond.notify_all()
         self._thread.join(timeout)
         if not self._thread.is_alive():
-            return True
+            return self.fenced is None
         with self._cond:
             self._abandon = True
             # The jobs the thread has taken are its to resolve; the rest are failed here.
@@ -294,6 +316,11 @@ class StoreWriter:
             self._journal = open(path, "a+b")  # kept open for the writer's life
         except OSError as exc:
             log.error("store_journal_unusable path=%s error=%s (durable writes are kept in memory only)", path, exc)
+            return
+        try:  # shared: whoever has the journal open holds this, so a fenced writer can tell if it is alone
+            fcntl.flock(self._journal.fileno(), fcntl.LOCK_SH)
+        except OSError as exc:  # a file system without locks: a fenced writer then leaves the journal as it is
+            log.warning("store_journal_lock_failed path=%s error=%s", path, exc)
 
     def _journaled(self, job: _Job) -> int | None:
         """Append the job to the journal (under the lock); its offset, or None if it cannot be journaled."""
@@ -354,7 +381,7 @@ class StoreWriter:
 
     def _after_job(self) -> None:
         """Under the lock, after a job left the queue: read spilled jobs back, or empty the journal."""
-        if self._journal is None:
+        if self._journal is None or self.fenced is not None:
             return
         if self._spill_offset is not None and len(self._jobs) < self._max_jobs // 2:
             end = self._journal.seek(0, os.SEEK_END)
@@ -396,7 +423,7 @@ class StoreWriter:
         """Write ``jobs`` (taken, the head of the queue, in order), several in one transaction; each leaves the
         queue once done. If a job of a batch fails, the jobs before it are written again without it, then it
         goes on alone (retried, set aside, or failed), then the jobs after it."""
-        while jobs:
+        while jobs and not self._is_fenced():  # fenced: every job failed already, the queue emptied (_fence)
             if self._abandon:  # close() gave up: nothing more is tried
                 for job in jobs:
                     _settle(job.future, exc=StoreWriterClosed(
@@ -408,13 +435,15 @@ class StoreWriter:
                 self._done(jobs)
                 return
             failed, exc = self._attempt_batch(jobs)
-            if failed is None:
+            if failed is None or self._is_fenced():
                 self._done(jobs)
                 return
             if failed == len(jobs):  # the commit failed: no job to blame; the head goes on alone
                 failed, exc = 0, None
             if failed:
                 self._write(jobs[:failed])
+                if self._is_fenced():
+                    return
             job = jobs[failed]
             if exc is None or isinstance(exc, StoreError):
                 self._attempt_until_done(job, exc)
@@ -423,8 +452,14 @@ class StoreWriter:
             self._done([job])
             jobs = [j for j in jobs[failed + 1:] if not j.future.done()]  # not written out of turn meanwhile
 
+    def _is_fenced(self) -> bool:
+        """Whether a job refused with LeaseFenced stopped the writer (it may have happened in any call just made)."""
+        return self.fenced is not None
+
     def _done(self, jobs: list[_Job]) -> None:
         with self._cond:
+            if self._is_fenced():  # _fence emptied the queue
+                return
             for job in jobs:
                 self._jobs.remove(job)
             self._after_job()
@@ -438,6 +473,9 @@ class StoreWriter:
             with self._store.batch() as run:
                 for job in jobs:
                     results.append(run(job.fn, *job.args, **job.kwargs))
+        except LeaseFenced as exc:  # a job's write, or the batch's commit: the writer stops
+            self._fence(jobs[min(len(results), len(jobs) - 1)], exc)
+            return len(results), exc
         except Exception as exc:
             if isinstance(exc, StoreError):
                 self._failed(exc)
@@ -455,11 +493,14 @@ class StoreWriter:
         return None, None
 
     def _attempt(self, job: _Job) -> str:
-        """One attempt: 'written', 'retry' (a StoreError: the job stays) or 'failed' (anything else: its future
-        has the exception; retrying cannot help)."""
+        """One attempt: 'written', 'retry' (a StoreError: the job stays), 'fenced' (the writer stops: see
+        :meth:`_fence`) or 'failed' (anything else: its future has the exception; retrying cannot help)."""
         started = time.perf_counter()
         try:
             result = job.fn(*job.args, **job.kwargs)
+        except LeaseFenced as exc:
+            self._fence(job, exc)
+            return "fenced"
         except StoreError as exc:
             self._failed(exc)
             return "retry"
@@ -492,6 +533,39 @@ class StoreWriter:
                 self._on_latency(seconds)
             except Exception:  # a broken metrics hook must not stop the writes
                 log.exception("store_latency_hook_failed")
+
+    def _fence(self, job: _Job, exc: LeaseFenced) -> None:
+        """Stop for good: another instance holds the lease (see the module docstring)."""
+        with self._cond:
+            self.fenced = exc
+            self._abandon = True
+            dropped = [j.future for j in self._jobs] + list(self._spilled.values())
+            self._jobs.clear()
+            self._spilled.clear()
+            self._spill_offset = None
+            journal = self._drop_journal()
+            self._cond.notify_all()
+        log.error("store_writer_fenced url=%s lease=%s job=%s dropped=%d journal=%s", self._store.display_url,
+                  exc.lease, job.name, len(dropped), journal)
+        if self._on_fenced is not None:  # first: the instance stops before anyone hears of a failed job
+            self._on_fenced(exc)
+        for future in dropped:
+            _settle(future, exc=exc)
+
+    def _drop_journal(self) -> str:
+        """A fenced writer's journal (under the lock): emptied if no other process has it open, else left."""
+        if self._journal is None:
+            return "none"
+        journal, self._journal = self._journal, None
+        try:
+            fcntl.flock(journal.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            outcome = "left_to_the_other_holder"
+        else:
+            journal.truncate(0)
+            outcome = "emptied"
+        journal.close()
+        return outcome
 
     def _attempt_until_done(self, job: _Job, failed: StoreError | None = None) -> None:
         """Run one job, retrying StoreError with backoff until it succeeds, is set aside, or close() gives up.
@@ -539,7 +613,7 @@ class StoreWriter:
             if nxt is None or not self._take(nxt):
                 return False
         outcome = self._attempt(nxt)
-        if outcome != "retry":
+        if outcome not in ("retry", "fenced"):  # fenced: the queue is empty by now
             with self._cond:
                 self._jobs.remove(nxt)
         return outcome == "written"
