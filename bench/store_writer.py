@@ -4,9 +4,11 @@ A backlog like a burst of events (a power cut, a journal replayed at a takeover)
 service's unit of work for one device (one transition, AP up→down or down→up, plus one event), queued
 behind a job that holds the writer until all are queued; then the time until the last is written. Once
 with ``batch_jobs=1`` (each job its own transaction, as before batching) and once per ``--batches`` size,
-on a SQLite file and on a fresh PostgreSQL schema (127.0.0.1:5432, dropped after). Prints a Markdown table.
+on a SQLite file and on a fresh PostgreSQL schema (127.0.0.1:5432, dropped after); on PostgreSQL also with the
+store fenced by a lease it holds (``Store.fence``, as a shard's active: one lease check per write transaction,
+so per batch). Prints a Markdown table.
 
-    .venv/bin/python bench/store_writer.py [--jobs 4000] [--batches 200] [--backends sqlite,postgresql]
+    .venv/bin/python bench/store_writer.py [--jobs 2000] [--batches 200] [--backends sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -51,10 +53,13 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def drain(url: str, jobs: int, batch_jobs: int) -> dict[str, Any]:
+def drain(url: str, jobs: int, batch_jobs: int, fenced: bool) -> dict[str, Any]:
     """Seconds to write ``jobs`` queued jobs (two writes each) with ``batch_jobs``; checks every row landed."""
     store = Store(url)
     store.migrate()
+    if fenced:
+        store.lease("shard 0/1", "bench", 3600)
+        store.fence("shard 0/1", "bench")
     run = store.start_run(T0)
     writer = StoreWriter(store, batch_jobs=batch_jobs)
     holding, gate = threading.Event(), threading.Event()
@@ -93,17 +98,18 @@ def main() -> int:
     args = ap.parse_args()
     sizes = [1] + [int(b) for b in args.batches.split(",")]
     print(f"{2 * args.jobs} writer jobs ({args.jobs} transitions + {args.jobs} events), queued, then drained\n")
-    print("| backend | batch_jobs | seconds | jobs/s | transactions of several jobs | vs one per transaction |")
+    print("| store | batch_jobs | seconds | jobs/s | transactions of several jobs | vs one per transaction |")
     print("| --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory(prefix="wifimon-bench-writer-") as tmp:
-        for backend in args.backends.split(","):
+        for backend, fenced in [(b, f) for b in args.backends.split(",") for f in (False, True)
+                                if b == "postgresql" or not f]:
             base = None
             for size in sizes:
                 with database(backend, Path(tmp)) as url:
-                    r = drain(url, args.jobs, size)
+                    r = drain(url, args.jobs, size, fenced)
                 base = base or r["seconds"]
-                print(f"| {backend} | {size} | {r['seconds']:.2f} | {r['jobs_per_s']:.0f} | {r['batches']} | "
-                      f"{base / r['seconds']:.1f}× |", flush=True)
+                print(f"| {backend}{', fenced' if fenced else ''} | {size} | {r['seconds']:.2f} | "
+                      f"{r['jobs_per_s']:.0f} | {r['batches']} | {base / r['seconds']:.1f}× |", flush=True)
     return 0
 
 
