@@ -38,7 +38,7 @@ from monitor.exposition.metrics import ServiceMetrics
 from monitor.exposition.rendering import FleetExposition
 from monitor.polling.poller import Poller
 from monitor.report.build import month_to_date
-from monitor.report.job import build_report_job
+from monitor.report.job import ReportJob, build_report_job
 from monitor.store import LeaseFenced, Store, StoreError
 from monitor.store.writer import StoreWriter
 from monitor.polling.traps import start_traps
@@ -106,19 +106,20 @@ class Service:
         self.maintenance = MaintenanceBook(config_windows(loaded.config))
 
     async def run(self, stop: asyncio.Event) -> None:
-        client = RoutedClient(self.cfg.snmp_engine, max_in_flight=self.cfg.concurrency)
-        client.reserve(self.loaded.targets())  # a too-low open-files limit stops us before any run is recorded
-        db = self.store.url.database
-        if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
-        await self.store.call(self.store.migrate)
+        client = await self._warm_up()
         standby_http: HttpServer | None = None
         if self.lease is not None:
-            standby_http = await self._standby(stop)
-            if standby_http is None:
+            try:
+                standby_http = await self._standby(stop)
+            except BaseException:
+                await client.close()
+                raise
+            if standby_http is None:  # told to stop while waiting
+                await client.close()
                 return
+        # Holding the lease (or needing none) from here on: what writes the store, polls or notifies.
         takeover = self.lease is not None and self.lease.takeover(self.cfg.probe_interval + self.lease.ttl)
-        # Renewed from now on, start-up included (registering 10,000 targets outlasts a lease).
+        # Renewed from now on, start-up included (a long crash journal to replay may outlast a lease).
         renewing = asyncio.create_task(self._renewing(stop), name="lease") if self.lease is not None else None
         self.active.set(1)
         loop = asyncio.get_running_loop()
@@ -144,7 +145,7 @@ class Service:
         else:  # an outage left open by the last run ends where its watching ended; the poller starts from there
             await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
         poller.restore(last, keep_down=takeover)
-        await poller.register()
+        await poller.register()  # each target found registered by the warm-up: no work left
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
 
         async def ready() -> tuple[bool, str]:
@@ -178,39 +179,7 @@ class Service:
                                f"{exc.strerror or exc}"]) from None
         self.metrics_url = f"{http.scheme}://{host}:{bound}/metrics"
 
-        scheduler = AsyncIOScheduler()
-        jobs = _Jobs()
-        scheduler.add_listener(self._on_missed, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
-        start = now
-        common = dict(max_instances=1, coalesce=True, misfire_grace_time=None)
-        scheduler.add_job(jobs(poller.probe_round), "interval", seconds=self.cfg.probe_interval,
-                          id="probe", next_run_time=_dt(start + 0.5), **common)
-        scheduler.add_job(jobs(poller.metrics_round), "interval", seconds=self.cfg.metrics_interval,
-                          id="metrics", next_run_time=_dt(start + 3.0), **common)
-        scheduler.add_job(jobs.threaded(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time())),
-                          "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
-
-        async def publish() -> None:  # on the loop, where the state it reads changes (a sync job runs in a thread)
-            poller.publish()
-
-        scheduler.add_job(jobs(publish), "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
-        scheduler.add_job(jobs.threaded(self._housekeeping), "interval", seconds=15, id="housekeeping",
-                          args=[writer, client], **common)
-        scheduler.add_job(jobs.threaded(lambda: self._flush_usage(writer, poller)), "interval",
-                          seconds=self.cfg.rollup_interval, id="usage", **common)
-        scheduler.add_job(jobs(self._refresh_maintenance), "interval", args=[poller], id="maintenance",
-                          seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
-        scheduler.add_job(jobs(self._month_to_date), "interval", args=[poller], id="availability",
-                          seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
-        if report_job is not None:
-            when = report_job.schedule
-            cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
-            tick = jobs(functools.partial(self._once, "report", report_job.tick))
-            scheduler.add_job(tick, cron, id="report", **common)
-            # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
-            # failure. It only acts while last month's report is due and not done (files, mail receipt).
-            scheduler.add_job(tick, "interval", seconds=report_job.retry_seconds,
-                              id="report_retry", next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
+        scheduler, jobs = self._schedule(now, poller, writer, client, run_id, report_job)
         scheduler.start()
         alerting.start(poller.snapshot)
         log.info("service_started run=%s devices=%d metrics=%s store=%s", run_id, len(poller.tracks),
@@ -240,6 +209,64 @@ class Service:
             log.info("service_stopped run=%s", run_id)
         if self.lost:
             raise LeaseLost(f"{self.lease and self.lease.name}: lease lost to another instance; stopped watching")
+
+    def _schedule(self, start: float, poller: Poller, writer: StoreWriter, client: RoutedClient, run_id: int,
+                  report_job: ReportJob | None) -> tuple[AsyncIOScheduler, _Jobs]:
+        """The scheduler with the service's recurring jobs (not started), and the tracker of those in flight."""
+        scheduler = AsyncIOScheduler()
+        jobs = _Jobs()
+        scheduler.add_listener(self._on_missed, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        common = dict(max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(jobs(poller.probe_round), "interval", seconds=self.cfg.probe_interval,
+                          id="probe", next_run_time=_dt(start + 0.5), **common)
+        scheduler.add_job(jobs(poller.metrics_round), "interval", seconds=self.cfg.metrics_interval,
+                          id="metrics", next_run_time=_dt(start + 3.0), **common)
+        scheduler.add_job(jobs.threaded(lambda: writer.submit_latest(self.store.heartbeat, run_id, time.time())),
+                          "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", **common)
+
+        async def publish() -> None:  # on the loop, where the state it reads changes (a sync job runs in a thread)
+            poller.publish()
+
+        scheduler.add_job(jobs(publish), "interval", seconds=PUBLISH_SECONDS, id="publish", **common)
+        scheduler.add_job(jobs.threaded(self._housekeeping), "interval", seconds=15, id="housekeeping",
+                          args=[writer, client], **common)
+        scheduler.add_job(jobs.threaded(lambda: self._flush_usage(writer, poller)), "interval",
+                          seconds=self.cfg.rollup_interval, id="usage", **common)
+        scheduler.add_job(jobs(self._refresh_maintenance), "interval", args=[poller], id="maintenance",
+                          seconds=min(MAINTENANCE_REFRESH_SECONDS, self.cfg.probe_interval), **common)
+        scheduler.add_job(jobs(self._month_to_date), "interval", args=[poller], id="availability",
+                          seconds=AVAILABILITY_SECONDS, next_run_time=_dt(start + 20.0), **common)
+        if report_job is not None:
+            when = report_job.schedule
+            cron = CronTrigger(day=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.cfg.timezone)
+            tick = jobs(functools.partial(self._once, "report", report_job.tick))
+            scheduler.add_job(tick, cron, id="report", **common)
+            # The same job, hourly: the catch-up after downtime over the scheduled time and the retry after a
+            # failure. It only acts while last month's report is due and not done (files, mail receipt).
+            scheduler.add_job(tick, "interval", seconds=report_job.retry_seconds,
+                              id="report_retry", next_run_time=_dt(start + REPORT_CATCH_UP_SECONDS), **common)
+        return scheduler, jobs
+
+    async def _warm_up(self) -> RoutedClient:
+        """What needs no lease and writes nothing the shard's active owns, done before waiting for the lease, so
+        that a standby taking over has only the rest to do: the schema migrated (once for all instances: an
+        advisory lock), the SNMP client with every target registered (sockets and credentials: seconds for
+        thousands of targets on pysnmp). Nothing is polled."""
+        client = RoutedClient(self.cfg.snmp_engine, max_in_flight=self.cfg.concurrency)
+        targets = self.loaded.targets()
+        client.reserve(targets)  # a too-low open-files limit stops us before any run is recorded
+        db = self.store.url.database
+        if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
+        try:
+            await self.store.call(self.store.migrate)
+            started = time.perf_counter()
+            await client.register(targets)
+        except BaseException:
+            await client.close()
+            raise
+        log.info("snmp_targets_registered targets=%d seconds=%.2f", len(targets), time.perf_counter() - started)
+        return client
 
     async def _standby(self, stop: asyncio.Event) -> HttpServer | None:
         """Until this instance holds the shard's lease: poll nothing, serve /metrics (instance active 0),

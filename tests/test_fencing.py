@@ -29,6 +29,7 @@ from monitor.store.timestamps import to_datetime
 from monitor.store.writer import StoreWriter
 from tests import dbs
 from tests.e2e import wait_until
+from tests.test_store_writer import hold
 
 store_url = dbs.store_url
 LEASE = "shard 0/2"
@@ -167,13 +168,11 @@ def test_a_fenced_writer_stops_drops_its_jobs_and_empties_its_own_journal(pair: 
     writer.submit_durable(a.record_transitions, [down("s1", T0 + 1)], run).result(10)
     take(b, "b", 60.0)
 
-    gate = threading.Event()
-    first = writer.submit(gate.wait, 10)  # holds the queue so that the next jobs wait behind it
+    gate = hold(writer)  # holds the queue so that the next jobs wait behind it
     queued = [writer.submit_durable(a.record_transitions, [down(f"s{i}", T0 + i)], run) for i in range(2, 5)]
     queued.append(writer.submit_latest(a.heartbeat, run, T0 + 5))
     assert journal.stat().st_size > 0
     gate.set()
-    first.result(10)
     for f in queued:
         with pytest.raises(LeaseFenced):
             f.result(10)
@@ -219,9 +218,8 @@ def test_a_writer_journals_nothing_while_the_lease_is_not_known_to_be_held(pair:
     run = a.start_run(T0)
     held = True
     journal = tmp_path / "a.journal"
-    gate = threading.Event()
     writer = StoreWriter(a, journal=journal, journal_if=lambda: held)
-    first = writer.submit(gate.wait, 10)  # holds the queue: what follows waits, journaled or not
+    gate = hold(writer)  # holds the queue: what follows waits, journaled or not
     writer.submit_durable(a.heartbeat, run, T0 + 1)
     journaled = journal.stat().st_size
     assert journaled > 0
@@ -229,7 +227,6 @@ def test_a_writer_journals_nothing_while_the_lease_is_not_known_to_be_held(pair:
     slow = writer.submit_durable(a.record_transitions, [down("s1", T0 + 2)], run)
     assert journal.stat().st_size == journaled  # queued, not journaled
     gate.set()
-    first.result(10)
     assert slow.result(10) == 1  # nobody took the lease: a slow process's write goes in
     take(b, "b", 60.0)
     stale = writer.submit_durable(a.record_transitions, [down("s2", T0 + 3)], run)

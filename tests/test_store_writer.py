@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -37,6 +38,20 @@ def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-u
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not true after {timeout}s")
         time.sleep(0.01)
+
+
+def hold(writer: StoreWriter) -> threading.Event:
+    """A job that holds the writer until the returned event is set, taken alone (it is running when this
+    returns): what is submitted from now on waits behind it, and the writer then takes it in batches."""
+    holding, gate = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        holding.set()
+        gate.wait(30)
+
+    writer.submit(holder)
+    assert holding.wait(10)
+    return gate
 
 
 def _alert(opened: float) -> AlertState:

@@ -1,7 +1,8 @@
 """The Store itself: engine and sessions, schema migration, health check, and monitor runs.
 
 The other groups of methods (outages, events, usage, maintenance) are mixins composed into :class:`Store`;
-they share its one transaction helper, so every call runs in its own session and transaction.
+they share its one transaction helper, so every call runs in its own session and transaction, or, inside
+:meth:`Store.batch` (the store writer's batches), in the batch's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import math
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +52,8 @@ _WROTE = "wifimon_wrote"  # Session.info key: the transaction wrote something (s
 
 
 class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
-    """History on SQLite or PostgreSQL. Thread-safe: every call runs in its own session and transaction.
+    """History on SQLite or PostgreSQL. Thread-safe: every call runs in its own session and transaction (or
+    in the one of a :meth:`batch` open on the calling thread).
 
     ``timeout`` bounds each wait for the database: connecting, a locked SQLite file, a free pooled
     connection. Constructing a Store does not connect; :meth:`migrate` (at start-up) is the first call that
@@ -85,6 +88,7 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         self._fence: tuple[str, str] | None = None  # (lease, holder): see fence()
         # Threads start on first use: a CLI that never calls call() starts none.
         self._readers = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="store-read")
+        self._batch = threading.local()  # .session: the batch open on this thread (see batch)
 
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
@@ -131,16 +135,52 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
     def _transaction(self, action: str, *, fenced: bool = True) -> Iterator[Session]:
         """A session in one transaction, committed on success; database errors become StoreError. Once
         :meth:`fence` was called, a transaction that wrote anything commits only if the lease is still this
-        store's holder's (else :class:`LeaseFenced`, rolled back); ``fenced=False`` for the lease's own."""
-        fence = self._fence if fenced else None
+        store's holder's (else :class:`LeaseFenced`, rolled back); ``fenced=False`` for the lease's own. Within
+        :meth:`batch` on this thread, the batch's session and transaction instead (the batch checks the fence,
+        once, before its commit)."""
+        shared: Session | None = getattr(self._batch, "session", None)
+        try:
+            if shared is not None:
+                yield shared
+                shared.flush()  # what the database refuses fails here, naming this action, as a commit would
+            else:
+                with self._sessions() as session, session.begin():
+                    yield session
+                    self._check_fence_before_commit(session, action, self._fence if fenced else None)
+        except SQLAlchemyError as exc:
+            raise StoreError(self.display_url, action, self._describe(exc)) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[Callable[..., Any]]:
+        """One transaction for several calls on this thread (the store writer's queued jobs): yields ``run``;
+        ``run(fn, *args)`` calls ``fn`` (a method of this store, or a function over it) inside the batch's
+        transaction and returns its result. All of them commit together when the block ends, or none do (a
+        fenced store checks its lease once, before that commit: :class:`LeaseFenced` rolls the whole batch back).
+
+        Each call's changes are flushed at the end of its ``_transaction`` block, so a statement the database
+        refuses fails in the call that made it, with the same StoreError as alone; after each call the session
+        forgets the rows it loaded, so the next reads the database afresh, as in a transaction of its own.
+        After a failure the block must end: the transaction is rolled back (on PostgreSQL it takes no more
+        statements).
+        """
+        if getattr(self._batch, "session", None) is not None:
+            raise RuntimeError("Store.batch: already in a batch on this thread")
+        action = "commit a batch of writes"
         try:
             with self._sessions() as session, session.begin():
-                yield session
-                if fence is not None:
-                    session.flush()  # what the ORM would write at the commit counts as written
-                    if session.info.get(_WROTE):
-                        self._check_fence(session, action, *fence)
-        except SQLAlchemyError as exc:
+                self._batch.session = session
+
+                def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+                    result = fn(*args, **kwargs)
+                    session.expunge_all()
+                    return result
+
+                try:
+                    yield run
+                finally:
+                    self._batch.session = None
+                self._check_fence_before_commit(session, action, self._fence)
+        except SQLAlchemyError as exc:  # the fence's statement, the commit or the rollback failed
             raise StoreError(self.display_url, action, self._describe(exc)) from exc
 
     def fence(self, lease: str, holder: str) -> None:
@@ -151,6 +191,13 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
         never writes over the new holder's rows, whatever its own clock says. Costs one statement per write
         transaction (bench/fence.py)."""
         self._fence = (lease, holder)
+
+    def _check_fence_before_commit(self, s: Session, action: str, fence: tuple[str, str] | None) -> None:
+        if fence is None:
+            return
+        s.flush()  # what the ORM would write at the commit counts as written
+        if s.info.get(_WROTE):
+            self._check_fence(s, action, *fence)
 
     def _check_fence(self, s: Session, action: str, lease: str, holder: str) -> None:
         current = s.scalar(select(LeaseRow.holder).where(LeaseRow.name == lease).with_for_update(read=True))

@@ -1,7 +1,7 @@
 """One background thread that does the store's writes in order, so DB I/O never blocks the polling loop.
 
 The asyncio side calls :meth:`StoreWriter.submit` (returns at once with a ``concurrent.futures.Future``)
-or awaits :meth:`StoreWriter.call`. Jobs run one at a time, in submission order. A job that fails with a
+or awaits :meth:`StoreWriter.call`. Jobs run in submission order. A job that fails with a
 :class:`~monitor.store.StoreError` (database down, locked, timed out, disk full) stays at the head of the
 queue and is retried with exponential backoff until it succeeds: a transition is never dropped, and nothing
 submitted after it overtakes it. Store methods are idempotent against such a retry (see
@@ -14,6 +14,16 @@ the next job once; if that one succeeds, the failing job is set aside (its futur
 and the rest goes on. If the next job fails too, the database is the problem and both wait, in order.
 A job that fails with anything else (a ``ValueError`` for bad input, a bug) fails the same way every time:
 its future gets the exception at once, it is counted as set aside, and the queue moves on.
+
+**Batches.** When several jobs wait, the writer takes up to ``batch_jobs`` of them from the head and runs
+them in one transaction (:meth:`Store.batch`), in order: one commit instead of one each, which is what a
+burst of events (a power cut, a journal replayed at a takeover) needs. Their futures complete after the
+commit. If job *k* of a batch fails, the batch is rolled back, jobs 0..k-1 are written again as a batch, and
+job *k*, now at the head, goes on alone as above: its failure counts as its first attempt (a StoreError is
+retried, then set aside if it keeps failing while others pass; anything else fails its future at once), so
+a bad job is still found and set aside on its own, and nothing is written twice or overtaken. A failed
+commit (no job to blame) sends the head job on alone. ``wifimon_store_write_seconds`` observes, for each job
+of a batch, the batch's time divided by its jobs.
 
 **The journal** (``journal=PATH``). What must survive a crash of the process while the store cannot take it
 is submitted with :meth:`submit_durable`: transitions, events, alert states and their outbox messages and
@@ -47,6 +57,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import itertools
 import logging
 import os
 import pickle
@@ -69,13 +80,14 @@ T = TypeVar("T")
 _FRAME = struct.Struct(">I")
 
 
-@dataclass
+@dataclass(eq=False)  # a job is itself: the queue finds and removes jobs by identity
 class _Job:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     future: Future[Any] = field(default_factory=Future)
     latest: bool = False  # a heartbeat: a newer one supersedes it while it waits
+    taken: bool = False  # by the writer thread, to be written now: no longer superseded, nor failed by close()
 
     @property
     def name(self) -> str:
@@ -98,8 +110,10 @@ class StoreWriter:
     """Runs store writes on one daemon thread, in order, retrying database errors until they pass.
 
     ``on_latency(seconds)`` is called after every successful job with how long the call took (not the
-    time it waited in the queue, not failed attempts), e.g. to observe ``wifimon_store_write_seconds``.
+    time it waited in the queue, not failed attempts; for a job written in a batch, the batch's time divided by
+    its jobs), e.g. to observe ``wifimon_store_write_seconds``.
     ``backoff`` and ``max_backoff`` (seconds) shape the retry delays: doubling from the first to the cap.
+    ``batch_jobs``: at most this many queued jobs in one transaction (1: each in its own).
     """
 
     def __init__(
@@ -112,19 +126,22 @@ class StoreWriter:
         journal: Path | None = None,
         max_jobs: int = 20_000,
         set_aside_after: int = 5,
+        batch_jobs: int = 200,
         on_fenced: Callable[[LeaseFenced], object] | None = None,
         journal_if: Callable[[], bool] | None = None,
     ) -> None:
         if not 0 < backoff <= max_backoff:
             raise ValueError(f"need 0 < backoff <= max_backoff, got {backoff} and {max_backoff}")
-        if max_jobs < 2 or set_aside_after < 1:
-            raise ValueError(f"need max_jobs >= 2 and set_aside_after >= 1, got {max_jobs} and {set_aside_after}")
+        if max_jobs < 2 or set_aside_after < 1 or batch_jobs < 1:
+            raise ValueError(f"need max_jobs >= 2, set_aside_after >= 1 and batch_jobs >= 1, got {max_jobs}, "
+                             f"{set_aside_after} and {batch_jobs}")
         self._store = store
         self._on_latency = on_latency
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._max_jobs = max_jobs
         self._set_aside_after = set_aside_after
+        self._batch_jobs = batch_jobs
         self._on_fenced = on_fenced
         self._journal_if = journal_if
         self.fenced: LeaseFenced | None = None  # the refusal that stopped this writer (see the module docstring)
@@ -132,7 +149,6 @@ class StoreWriter:
         self._cond = threading.Condition()
         self._closing = False  # no new jobs; drain what is queued
         self._abandon = False  # stop now, even with jobs left
-        self._busy = False
         self._journal_path = journal
         self._journal: BinaryIO | None = None
         self._journal_failing = False
@@ -144,6 +160,7 @@ class StoreWriter:
         self._last_exc: StoreError | None = None
         self.failures = 0  # failed attempts since start (each retry of one job counts)
         self.written = 0  # jobs completed successfully
+        self.batches = 0  # transactions that committed several jobs at once
         self.set_aside = 0  # jobs given up: failing the same way while others succeeded, or bad input
         self.dropped = 0  # jobs refused because the queue was full (never a durable one)
         self.failing_since: float | None = None  # unix time of the first failed attempt of the job now retried
@@ -191,7 +208,7 @@ class StoreWriter:
             journaling = durable and (self._journal_if is None or self._journal_if())
             if job.latest:
                 for i, old in enumerate(self._jobs):
-                    if old.latest and old.fn == job.fn and not (i == 0 and self._busy):
+                    if old.latest and old.fn == job.fn and not old.taken:
                         if journaling:  # a replay writes the superseded one too, then this one: harmless
                             self._journaled(job)
                         self._jobs[i] = job
@@ -276,19 +293,17 @@ class StoreWriter:
             return self.fenced is None
         with self._cond:
             self._abandon = True
-            # The job in flight (if any) is the thread's to resolve; the rest are failed here.
-            left = list(self._jobs)[1:] if self._busy else list(self._jobs)
+            # The jobs the thread has taken are its to resolve; the rest are failed here.
+            waiting = len(self._jobs)
+            left = [job for job in self._jobs if not job.taken]
             for job in left:
                 self._jobs.remove(job)
             self._cond.notify_all()
-        for job in left:
-            job.future.set_exception(
-                StoreWriterClosed(
-                    f"store writer for {self._store.display_url} closed before {job.name} was written"
-                )
-            )
+        for job in left:  # a cancelled one among them stays cancelled
+            _settle(job.future, exc=StoreWriterClosed(
+                f"store writer for {self._store.display_url} closed before {job.name} was written"))
         log.error(
-            "store_writer_abandoned url=%s jobs=%d waited=%.1fs journaled=%s", self._store.display_url, len(left),
+            "store_writer_abandoned url=%s jobs=%d waited=%.1fs journaled=%s", self._store.display_url, waiting,
             timeout, self._journal is not None and not self._journal_failing,
         )
         return False
@@ -390,16 +405,92 @@ class StoreWriter:
                     if self._journal is not None and not self._jobs and self._spill_offset is None:
                         self._journal.close()
                     return  # abandoned, or closing with the queue drained
-                job = self._jobs[0]
-                self._busy = True
-            # False if the submitter cancelled the future before the job started: its choice, so skip it.
-            if job.future.set_running_or_notify_cancel():
-                self._attempt_until_done(job)
-            with self._cond:
-                self._busy = False
-                if self._jobs and self._jobs[0] is job:
-                    self._jobs.popleft()
-                self._after_job()
+                jobs = [job for job in list(itertools.islice(self._jobs, self._batch_jobs)) if self._take(job)]
+            self._write(jobs)
+
+    def _take(self, job: _Job) -> bool:
+        """Under the lock: the thread takes ``job`` (from now on nobody supersedes or fails it but the thread).
+        False if its submitter cancelled it before it started: their choice, so it leaves the queue unwritten."""
+        if job.taken:
+            return True
+        if not job.future.set_running_or_notify_cancel():
+            self._jobs.remove(job)
+            return False
+        job.taken = True
+        return True
+
+    def _write(self, jobs: list[_Job]) -> None:
+        """Write ``jobs`` (taken, the head of the queue, in order), several in one transaction; each leaves the
+        queue once done. If a job of a batch fails, the jobs before it are written again without it, then it
+        goes on alone (retried, set aside, or failed), then the jobs after it."""
+        while jobs and not self._is_fenced():  # fenced: every job failed already, the queue emptied (_fence)
+            if self._abandon:  # close() gave up: nothing more is tried
+                for job in jobs:
+                    _settle(job.future, exc=StoreWriterClosed(
+                        f"store writer for {self._store.display_url} closed before {job.name} was written"))
+                self._done(jobs)
+                return
+            if len(jobs) == 1:
+                self._attempt_until_done(jobs[0])
+                self._done(jobs)
+                return
+            failed, exc = self._attempt_batch(jobs)
+            if failed is None or self._is_fenced():
+                self._done(jobs)
+                return
+            if failed == len(jobs):  # the commit failed: no job to blame; the head goes on alone
+                failed, exc = 0, None
+            if failed:
+                self._write(jobs[:failed])
+                if self._is_fenced():
+                    return
+            job = jobs[failed]
+            if exc is None or isinstance(exc, StoreError):
+                self._attempt_until_done(job, exc)
+            else:
+                self._give_up(job, exc)
+            self._done([job])
+            jobs = [j for j in jobs[failed + 1:] if not j.future.done()]  # not written out of turn meanwhile
+
+    def _is_fenced(self) -> bool:
+        """Whether a job refused with LeaseFenced stopped the writer (it may have happened in any call just made)."""
+        return self.fenced is not None
+
+    def _done(self, jobs: list[_Job]) -> None:
+        with self._cond:
+            if self._is_fenced():  # _fence emptied the queue
+                return
+            for job in jobs:
+                self._jobs.remove(job)
+            self._after_job()
+
+    def _attempt_batch(self, jobs: list[_Job]) -> tuple[int | None, Exception | None]:
+        """One attempt at ``jobs`` in one transaction: (None, None) if every one was written (each future has
+        its result), else the index of the job that failed (``len(jobs)``: the commit) and what it raised."""
+        started = time.perf_counter()
+        results: list[Any] = []
+        try:
+            with self._store.batch() as run:
+                for job in jobs:
+                    results.append(run(job.fn, *job.args, **job.kwargs))
+        except LeaseFenced as exc:  # a job's write, or the batch's commit: the writer stops
+            self._fence(jobs[min(len(results), len(jobs) - 1)], exc)
+            return len(results), exc
+        except Exception as exc:
+            if isinstance(exc, StoreError):
+                self._failed(exc)
+            where = jobs[len(results)].name if len(results) < len(jobs) else "the commit"
+            log.info("store_batch_failed url=%s jobs=%d failed_at=%d job=%s error=%r", self._store.display_url,
+                     len(jobs), len(results), where, exc)
+            return len(results), exc
+        each = (time.perf_counter() - started) / len(jobs)
+        self.written += len(jobs)
+        self.batches += 1
+        self.failing_since = None
+        for job, result in zip(jobs, results, strict=True):
+            _settle(job.future, result=result)
+            self._observe(each)
+        return None, None
 
     def _attempt(self, job: _Job) -> str:
         """One attempt: 'written', 'retry' (a StoreError: the job stays), 'fenced' (the writer stops: see
@@ -411,26 +502,37 @@ class StoreWriter:
             self._fence(job, exc)
             return "fenced"
         except StoreError as exc:
-            self.failures += 1
-            if self.failing_since is None:
-                self.failing_since = time.time()
-            self.last_error = f"{exc.action} failed: {exc.detail}"
-            self._last_exc = exc
+            self._failed(exc)
             return "retry"
         except Exception as exc:  # not a database problem: retrying cannot help
-            self.set_aside += 1
-            log.error("store_write_error url=%s job=%s error=%r", self._store.display_url, job.name, exc)
-            _settle(job.future, exc=exc)
+            self._give_up(job, exc)
             return "failed"
         self.written += 1
         self.failing_since = None
         _settle(job.future, result=result)
+        self._observe(time.perf_counter() - started)
+        return "written"
+
+    def _failed(self, exc: StoreError) -> None:
+        """An attempt failed with a StoreError: counted, and said by /readyz until a write succeeds."""
+        self.failures += 1
+        if self.failing_since is None:
+            self.failing_since = time.time()
+        self.last_error = f"{exc.action} failed: {exc.detail}"
+        self._last_exc = exc
+
+    def _give_up(self, job: _Job, exc: Exception) -> None:
+        """The job failed with something other than a StoreError: the same every time, so it is not retried."""
+        self.set_aside += 1
+        log.error("store_write_error url=%s job=%s error=%r", self._store.display_url, job.name, exc)
+        _settle(job.future, exc=exc)
+
+    def _observe(self, seconds: float) -> None:
         if self._on_latency is not None:
             try:
-                self._on_latency(time.perf_counter() - started)
+                self._on_latency(seconds)
             except Exception:  # a broken metrics hook must not stop the writes
                 log.exception("store_latency_hook_failed")
-        return "written"
 
     def _fence(self, job: _Job, exc: LeaseFenced) -> None:
         """Stop for good: another instance holds the lease (see the module docstring)."""
@@ -465,22 +567,17 @@ class StoreWriter:
         journal.close()
         return outcome
 
-    def _attempt_until_done(self, job: _Job) -> None:
-        """Run one job, retrying StoreError with backoff until it succeeds, is set aside, or close() gives up."""
+    def _attempt_until_done(self, job: _Job, failed: StoreError | None = None) -> None:
+        """Run one job, retrying StoreError with backoff until it succeeds, is set aside, or close() gives up.
+        ``failed``: its first attempt (in a batch) failed with this."""
         delay = self._backoff
-        attempt = 0
+        attempt = 1
+        outcome = "retry" if failed is not None else self._attempt(job)
         same = 0  # consecutive failures with the same error
         last = ""
-        while True:
-            attempt += 1
-            outcome = self._attempt(job)
-            if outcome != "retry":
-                if outcome == "written" and attempt > 1:
-                    log.info("store_write_recovered url=%s job=%s attempts=%d", self._store.display_url, job.name,
-                             attempt)
-                return
+        while outcome == "retry":
             exc = self._last_exc
-            assert exc is not None  # _attempt says "retry" only after a StoreError
+            assert exc is not None  # a "retry" comes only after a StoreError
             error = f"{exc.action} failed: {exc.detail}"
             same = same + 1 if error == last else 1
             last = error
@@ -503,14 +600,18 @@ class StoreWriter:
                         f"store writer for {exc.url} closed before {job.name} was written"))
                     return
             delay = min(delay * 2, self._max_backoff)
+            attempt += 1
+            outcome = self._attempt(job)
+        if outcome == "written" and attempt > 1:
+            log.info("store_write_recovered url=%s job=%s attempts=%d", self._store.display_url, job.name, attempt)
 
     def _next_is_written(self, job: _Job) -> bool:
         """Try the job queued behind ``job`` once, out of turn: does the database take other writes? A job
         done by this (written, or failed for good) leaves the queue."""
         with self._cond:
             nxt = self._jobs[1] if len(self._jobs) > 1 and self._jobs[0] is job else None
-        if nxt is None or nxt.future.cancelled():
-            return False
+            if nxt is None or not self._take(nxt):
+                return False
         outcome = self._attempt(nxt)
         if outcome not in ("retry", "fenced"):  # fenced: the queue is empty by now
             with self._cond:
