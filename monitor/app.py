@@ -124,7 +124,8 @@ class Service:
         self.active.set(1)
         loop = asyncio.get_running_loop()
         writer = StoreWriter(self.store, on_latency=self.metrics.store_write.observe,
-                             journal=self.store.journal_path(), journal_if=self.lease.held if self.lease else None,
+                             journal=self.store.journal_path(self.cfg.state_dir),
+                             journal_if=self.lease.held if self.lease else None,
                              on_fenced=lambda exc: loop.call_soon_threadsafe(self._fenced, exc, stop))
         await asyncio.to_thread(writer.replay)  # what a killed run could not write: before anything reads the store
         now = time.time()
@@ -258,6 +259,12 @@ class Service:
         db = self.store.url.database
         if self.store.url.get_backend_name() == "sqlite" and db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)  # the embedded default needs no set-up
+        if self.cfg.state_dir is not None:
+            try:
+                self.cfg.state_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError([f"{self.loaded.path}: service.state_dir: cannot create {self.cfg.state_dir}: "
+                                   f"{exc.strerror or exc}"]) from None
         try:
             await self.store.call(self.store.migrate)
             started = time.perf_counter()

@@ -21,7 +21,7 @@ from monitor.store import Store, outbox_messages
 from monitor.cli.simulate import send_fault
 from tests.alerting_helpers import Receiver
 from tests.faults import fill_beside, own_postgres, postgres_cluster_unavailable, small_tmpfs, tmpfs_unavailable
-from tests.e2e import ROOT, Monitor, free_block, free_port, sample, simulator, small_city, wait_until
+from tests.e2e import Monitor, free_block, free_port, sample, simulator, small_city, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -187,7 +187,8 @@ alerting:
 
 
 def pages_while_the_store_is_cut(tmp: Path, cut: Callable[[], object], mend: Callable[[], object], *,
-                                 store_url: str | None = None, kill: bool = True) -> None:
+                                 store_url: str | None = None, state_dir: Path | None = None,
+                                 kill: bool = True) -> None:
     """The store cut (``cut``) while two sites go down: their pages are sent within the confirmation window
     all the same; /readyz says not ready; the store-health alert fires; one site comes back and its resolve is
     sent, the store still cut. With ``kill`` the service is SIGKILLed while the store is still cut and
@@ -202,7 +203,8 @@ alerting:
     hook: {{type: webhook, url: "{rx.url}/hook", timeout: 2}}
   thresholds: {{store_failing_after: 3}}
 """
-    text = text.replace("  snmp: {timeout: 0.5, retries: 0}\n", "  snmp: {timeout: 0.5, retries: 0}\n  spread: 0.5\n", 1)
+    service = "  spread: 0.5\n" + (f'  state_dir: "{state_dir}"\n' if state_dir else "")
+    text = text.replace("  snmp: {timeout: 0.5, retries: 0}\n", "  snmp: {timeout: 0.5, retries: 0}\n" + service, 1)
     store_url = store_url or f"sqlite:///{tmp}/wifimon.db"
     config.write_text(text.replace(f"sqlite:///{tmp}/wifimon.db", store_url), encoding="utf-8")
     try:
@@ -285,13 +287,11 @@ def test_pages_do_not_wait_for_a_stopped_postgresql_even_across_sigkill(tmp_path
     if reason := postgres_cluster_unavailable():
         pytest.skip(reason)
     with own_postgres() as pg:
-        # For a server database the journal is in the service's working directory (the repository's root).
-        journal = ROOT / Store(pg.url).journal_path().name  # type: ignore[union-attr]
-        try:
-            pages_while_the_store_is_cut(tmp_path, pg.stop, pg.start, store_url=pg.url)
-            assert journal.read_bytes() == b"", "everything journaled was written"
-        finally:
-            journal.unlink(missing_ok=True)
+        # For a server database the journal is in service.state_dir.
+        journal = Store(pg.url).journal_path(tmp_path / "state")
+        assert journal is not None
+        pages_while_the_store_is_cut(tmp_path, pg.stop, pg.start, store_url=pg.url, state_dir=tmp_path / "state")
+        assert journal.read_bytes() == b"", "everything journaled was written"
 
 
 def test_pages_do_not_wait_for_a_full_disk(tmp_path):

@@ -88,6 +88,17 @@ def test_run_on_a_port_in_use_names_the_key_not_a_traceback(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+def test_run_with_a_state_dir_it_cannot_create_names_the_key_not_a_traceback(tmp_path):
+    config = small_city(tmp_path)
+    (tmp_path / "a-file").write_text("not a directory\n")
+    text = config.read_text()
+    config.write_text(text.replace("service:\n", f'service:\n  state_dir: "{tmp_path}/a-file/state"\n', 1))
+    out = wifimon("run", str(config))
+    assert out.returncode == 1
+    assert f"service.state_dir: cannot create {tmp_path}/a-file/state" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_status_without_the_service_shows_the_last_known_states_from_the_store(tmp_path):
     import time
 

@@ -88,6 +88,9 @@ class ServiceSettings(Strict):
     web_config: Path | None = Field(None, description="exporter-toolkit web config (TLS, basic auth) for the HTTP"
                                     " face; relative to this file (wifimon run --web.config.file overrides)")
     store_url: str = Field("sqlite:///wifimon.db", description="SQLAlchemy URL; relative SQLite paths are relative to the working directory")
+    state_dir: Path | None = Field(None, description="where the store writer keeps its crash journal when the store is"
+                                   " a database server (a SQLite store keeps it beside its file); default: the working"
+                                   " directory; relative paths are relative to the working directory")
     probe_interval: Duration = Field(15, gt=0, le=3600, description="between liveness probes of an AP (15, 15s, 1m)")
     metrics_interval: Duration = Field(60, gt=0, le=3600, description="between full polls of an AP")
     spread: float = Field(0.8, ge=0, le=1, description="fraction of an interval a round is spread over")

@@ -93,16 +93,17 @@ class Store(OutagesMixin, EventsMixin, UsageMixin, MaintenanceMixin):
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
 
-    def journal_path(self) -> Path | None:
+    def journal_path(self, state_dir: Path | None = None) -> Path | None:
         """Where the store writer journals the writes that must survive a crash while the store cannot take
-        them: beside a SQLite file; for a server database, in the working directory, named after it (None for
-        an in-memory database, which a crash loses anyway)."""
+        them: beside a SQLite file; for a server database, in ``state_dir`` (``service.state_dir``; default the
+        working directory), named after the database and the shard (None for an in-memory database, which a
+        crash loses anyway)."""
         if self._dialect == "sqlite":
             db = self.url.database
             return None if db in (None, "", ":memory:") else Path(f"{db}.wifimon-journal")
-        # Several shards may run in one working directory against one database: one journal each.
+        # Several shards may run in one directory against one database: one journal each.
         digest = hashlib.sha256(f"{self.display_url} {self.partition}".encode()).hexdigest()[:12]
-        return Path.cwd() / f"wifimon-{self.url.database or 'store'}-{digest}.journal"
+        return (state_dir or Path.cwd()) / f"wifimon-{self.url.database or 'store'}-{digest}.journal"
 
     @property
     def engine(self) -> Engine:
