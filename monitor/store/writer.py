@@ -152,6 +152,7 @@ class StoreWriter:
         self._journal_path = journal
         self._journal: BinaryIO | None = None
         self._journal_failing = False
+        self._truncate_failing = False  # emptying the journal failed last time (logged once until it works)
         self._spill_offset: int | None = None  # journal offset of the first job not in memory (None: none spilled)
         self._spilled: dict[int, Future[Any]] = {}  # journal offset → the future of a job spilled by this process
         self._full_logged = False
@@ -391,8 +392,14 @@ class StoreWriter:
             self._full_logged = False
             try:
                 self._journal.truncate(0)
-            except OSError as exc:
-                log.warning("store_journal_truncate_failed path=%s error=%s", self._journal_path, exc)
+            except OSError as exc:  # logged once a streak (a full disk fails it at every write), as writes are
+                if not self._truncate_failing:
+                    log.warning("store_journal_truncate_failed path=%s error=%s", self._journal_path, exc)
+                self._truncate_failing = True
+            else:
+                if self._truncate_failing:
+                    log.info("store_journal_truncate_recovered path=%s", self._journal_path)
+                self._truncate_failing = False
 
     # -- the thread --------------------------------------------------------------------------------------
 
