@@ -40,6 +40,7 @@ from monitor.store import OutageRecord, Store
 from tests import dbs
 from tests.alerting_helpers import Receiver
 from tests.e2e import ROOT, _start, _stop, free_block, free_port, simulator, wait_until
+from tests.ports import free_tcp_udp_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -128,7 +129,9 @@ receivers:
       - url: {hook.url}/am
         send_resolved: false
 """)
-    web, mesh = [free_port(), free_port()], [free_port(), free_port()]
+    web, mesh = [free_port(), free_port()], [free_tcp_udp_port()]
+    while len(mesh) < 2:  # two distinct gossip ports, each free for TCP and UDP (memberlist binds both)
+        mesh += [p for p in [free_tcp_udp_port()] if p not in mesh]
     procs = []
     for i in range(2):
         log = (tmp / f"am{i}.log").open("w")
