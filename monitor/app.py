@@ -146,7 +146,6 @@ class Service:
         else:  # an outage left open by the last run ends where its watching ended; the poller starts from there
             await asyncio.to_thread(self.store.end_outages_at_stop, poller.entities(), run_id)
         poller.restore(last, keep_down=takeover)
-        await poller.register()  # each target found registered by the warm-up: no work left
         traps = await start_traps(self.loaded, self.profiles, poller.probe_now, self.metrics)
 
         async def ready() -> tuple[bool, str]:
@@ -252,7 +251,8 @@ class Service:
         """What needs no lease and writes nothing the shard's active owns, done before waiting for the lease, so
         that a standby taking over has only the rest to do: the schema migrated (once for all instances: an
         advisory lock), the SNMP client with every target registered (sockets and credentials: seconds for
-        thousands of targets on pysnmp). Nothing is polled."""
+        thousands of targets on pysnmp): ``LoadedConfig.targets()`` are the poller's own, so it registers none
+        again. Nothing is polled."""
         client = RoutedClient(self.cfg.snmp_engine, max_in_flight=self.cfg.concurrency)
         targets = self.loaded.targets()
         client.reserve(targets)  # a too-low open-files limit stops us before any run is recorded

@@ -20,6 +20,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
+from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import cast
 
@@ -167,8 +168,7 @@ class FleetExposition:
                 sites[sv.site.id] = sv, shown, self._lines(site_rows(sv))
         self._sites = sites  # sites of no current snapshot are let go
         site_lines = [lines for _, _, lines in sites.values()]
-        fresh = self._lines(row for sv in snap.sites for row in probe_rows(sv))
-        fresh[UPTIME] = self._lines(row for sv in snap.sites for row in uptime_rows(sv, snap.taken_at)).get(UPTIME, "")
+        fresh = self._lines(row for sv in snap.sites for row in chain(probe_rows(sv), uptime_rows(sv, snap.taken_at)))
         controllers = self._lines(controller_rows(snap.controllers))
         headers = self._headers[openmetrics]
         parts: list[str] = []
